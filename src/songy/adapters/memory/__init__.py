@@ -1,0 +1,1 @@
+"""In-memory doubles of every port, for unit tests and demos."""

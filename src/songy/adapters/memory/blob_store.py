@@ -1,0 +1,47 @@
+"""A blob store in a dict, with the same all-or-nothing put as the real ones."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from songy.ports.blobs import SignedUrl, StoredBlob
+
+
+@dataclass
+class MemoryBlob:
+    data: bytes
+    content_type: str
+    metadata: dict[str, str]
+
+
+class MemoryBlobStore:
+    def __init__(self, base_url: str = "memory://songy-wongy-music", now: datetime | None = None) -> None:
+        self.objects: dict[str, MemoryBlob] = {}
+        self.puts = 0
+        self._base_url = base_url
+        self._now = now
+
+    async def put(
+        self, key: str, chunks: AsyncIterable[bytes], content_type: str, metadata: dict[str, str]
+    ) -> StoredBlob:
+        buffer = bytearray()
+        async for chunk in chunks:
+            buffer.extend(chunk)
+        self.objects[key] = MemoryBlob(bytes(buffer), content_type, dict(metadata))
+        self.puts += 1
+        return StoredBlob(key, len(buffer), self.public_url(key))
+
+    async def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    async def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def public_url(self, key: str) -> str:
+        return f"{self._base_url}/{key}"
+
+    async def signed_url(self, key: str, expires_in: timedelta) -> SignedUrl:
+        expires_at = (self._now or datetime.now().astimezone()) + expires_in
+        return SignedUrl(f"{self.public_url(key)}?expires={int(expires_at.timestamp())}", expires_at)

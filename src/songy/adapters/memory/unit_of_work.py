@@ -1,0 +1,158 @@
+"""An in-memory unit of work with real transaction semantics: nothing is visible before commit."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from songy.domain.events import DomainEvent
+from songy.domain.music import Music, MusicStatus
+from songy.domain.user import User
+from songy.ports.repositories import OutboxMessage
+
+
+@dataclass
+class MemoryDatabase:
+    """The committed state shared by every unit of work."""
+
+    music: dict[str, Music] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
+    published: dict[int, datetime] = field(default_factory=dict)
+    errors: dict[int, str] = field(default_factory=dict)
+    next_outbox_id: int = 1
+
+
+class MemoryMusicRepository:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, music: Music) -> None:
+        self._uow.staged_music[music.id] = music
+
+    async def get(self, music_id: str) -> Music | None:
+        if music_id in self._uow.staged_music:
+            return self._uow.staged_music[music_id]
+        stored = self._uow.db.music.get(music_id)
+        if stored is None:
+            return None
+        music = copy.deepcopy(stored)
+        self._uow.staged_music[music_id] = music
+        return music
+
+    async def get_owned(self, music_id: str, user_id: str) -> Music | None:
+        music = await self.get(music_id)
+        return music if music is not None and music.user_id == user_id else None
+
+    async def save(self, music: Music) -> None:
+        self._uow.staged_music[music.id] = music
+
+    async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
+        ids = [
+            m.id
+            for m in sorted(self._uow.db.music.values(), key=lambda m: m.updated_at)
+            if m.status is MusicStatus.GENERATING and m.updated_at < updated_before
+        ][:limit]
+        return [m for i in ids if (m := await self.get(i)) is not None]
+
+
+class MemoryUserRepository:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, user: User) -> None:
+        self._uow.staged_users[user.clerk_id] = user
+
+    async def get_by_clerk_id(self, clerk_id: str) -> User | None:
+        if clerk_id in self._uow.staged_users:
+            return self._uow.staged_users[clerk_id]
+        stored = self._uow.db.users.get(clerk_id)
+        return copy.deepcopy(stored) if stored is not None else None
+
+
+class MemoryOutbox:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, event: DomainEvent, available_at: datetime) -> None:
+        self._uow.staged_events.append((event, available_at))
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        db = self._uow.db
+        due = [m for m in db.outbox.values() if m.id not in db.published and m.available_at <= now]
+        return sorted(due, key=lambda m: (m.available_at, m.id))[:limit]
+
+    async def mark_published(self, message_id: int, now: datetime) -> None:
+        self._uow.staged_published[message_id] = now
+
+    async def postpone(self, message_id: int, until: datetime, error: str) -> None:
+        self._uow.staged_postponed[message_id] = (until, error)
+
+    async def pending_count(self) -> int:
+        db = self._uow.db
+        return sum(1 for i in db.outbox if i not in db.published)
+
+
+class MemoryUnitOfWork:
+    """Stages every change and applies it to :class:`MemoryDatabase` on :meth:`commit`."""
+
+    def __init__(self, db: MemoryDatabase, clock: Callable[[], datetime], on_commit: Callable[[], None]) -> None:
+        self.db = db
+        self._clock = clock
+        self._on_commit = on_commit
+        self.music = MemoryMusicRepository(self)
+        self.users = MemoryUserRepository(self)
+        self.outbox = MemoryOutbox(self)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.staged_music: dict[str, Music] = {}
+        self.staged_users: dict[str, User] = {}
+        self.staged_events: list[tuple[DomainEvent, datetime]] = []
+        self.staged_published: dict[int, datetime] = {}
+        self.staged_postponed: dict[int, tuple[datetime, str]] = {}
+
+    async def __aenter__(self) -> Self:
+        self._reset()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        db = self.db
+        wrote_events = False
+        for music in self.staged_music.values():
+            for event in music.events:
+                self.staged_events.append((event, _available_at(event, self._clock())))
+            music.events.clear()
+            db.music[music.id] = copy.deepcopy(music)
+        for user in self.staged_users.values():
+            db.users[user.clerk_id] = copy.deepcopy(user)
+        for event, available_at in self.staged_events:
+            message_id = db.next_outbox_id
+            db.next_outbox_id += 1
+            db.outbox[message_id] = OutboxMessage(message_id, event, available_at, attempts=0)
+            wrote_events = True
+        db.published.update(self.staged_published)
+        for message_id, (until, error) in self.staged_postponed.items():
+            message = db.outbox[message_id]
+            db.outbox[message_id] = replace(message, available_at=until, attempts=message.attempts + 1)
+            db.errors[message_id] = error
+        self._reset()
+        if wrote_events:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        self._reset()
+
+
+def _available_at(event: DomainEvent, now: datetime) -> datetime:
+    not_before = getattr(event, "not_before", None)
+    return not_before if not_before is not None else now

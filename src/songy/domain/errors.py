@@ -1,0 +1,90 @@
+"""Domain errors. Each carries a stable ``code`` that the HTTP layer maps to a status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code = "DOMAIN_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid field of a request: ``field`` is the client-facing (camelCase) name."""
+
+    field: str
+    message: str
+
+
+class ValidationError(DomainError):
+    """The request breaks one or more rules; ``details`` names each field."""
+
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, details: list[FieldError], message: str = "Request validation failed") -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class UserNotFound(DomainError):
+    code = "USER_NOT_FOUND"
+
+    def __init__(self, message: str = "User not found for clerkId") -> None:
+        super().__init__(message)
+
+
+class MusicNotFound(DomainError):
+    code = "MUSIC_NOT_FOUND"
+
+    def __init__(self, message: str = "Music record not found") -> None:
+        super().__init__(message)
+
+
+class InvalidTransition(DomainError):
+    """A lifecycle change that the Music state machine forbids."""
+
+    code = "INVALID_TRANSITION"
+
+
+class MusicNotReady(DomainError):
+    """The music has no audio yet (still generating, or failed)."""
+
+    code = "MUSIC_NOT_READY"
+
+
+class AuthenticationError(DomainError):
+    """The caller could not be authenticated (missing, malformed, expired or forged token)."""
+
+    code = "UNAUTHORIZED"
+
+
+class GenerationError(Exception):
+    """A fault while rendering or storing audio, classified for the retry policy.
+
+    Adapters raise the subclasses so that nothing above them needs to know httpx or botocore.
+    """
+
+    transient: bool = True
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TransientGenerationError(GenerationError):
+    """Worth retrying: rate limits, 5xx, timeouts, dropped connections, truncated streams."""
+
+    transient = True
+
+
+class PermanentGenerationError(GenerationError):
+    """Retrying cannot help: rejected prompt, bad credentials, exhausted quota, missing bucket."""
+
+    transient = False

@@ -1,0 +1,24 @@
+"""GetMusicStatus: a user's own record, or MUSIC_NOT_FOUND (also for another user's music)."""
+
+from __future__ import annotations
+
+from songy.domain.errors import MusicNotFound
+from songy.domain.music import Music
+from songy.domain.use_cases.resolve_user import ResolveUser
+from songy.domain.user import Identity
+from songy.ports.repositories import UnitOfWorkFactory
+
+
+class GetMusicStatus:
+    def __init__(self, uow: UnitOfWorkFactory, resolve_user: ResolveUser) -> None:
+        self._uow = uow
+        self._resolve_user = resolve_user
+
+    async def __call__(self, identity: Identity, music_id: str) -> Music:
+        async with self._uow() as uow:
+            user = await self._resolve_user(uow, identity)
+            music = await uow.music.get_owned(music_id, user.id)
+            await uow.commit()
+        if music is None:
+            raise MusicNotFound()
+        return music

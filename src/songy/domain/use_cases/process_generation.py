@@ -1,0 +1,127 @@
+"""ProcessGeneration: the worker's steps for one attempt (render, store, complete; or retry, or fail)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from songy.domain.errors import GenerationError, TransientGenerationError
+from songy.domain.music import Music
+from songy.domain.naming import music_object_key
+from songy.ports.audio import AudioGenerator, AudioSpec
+from songy.ports.blobs import BlobStore
+from songy.ports.jobs import GenerationJob
+from songy.ports.repositories import UnitOfWorkFactory
+from songy.ports.system import Clock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``max_attempts`` in all (the seed's 2), waiting ``base_delay * 2**(n-1)`` after failed attempt n."""
+
+    max_attempts: int = 2
+    base_delay: timedelta = timedelta(seconds=30)
+
+    def delay_after(self, attempt: int) -> timedelta:
+        return self.base_delay * (2 ** max(attempt - 1, 0))
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    RETRY_SCHEDULED = "retry_scheduled"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class ProcessGeneration:
+    """Run one generation attempt. Safe under at-least-once delivery: stale or duplicate jobs are skipped,
+    and a redelivered attempt writes to the same object key instead of a new one."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        generator: AudioGenerator,
+        blobs: BlobStore,
+        clock: Clock,
+        retry_policy: RetryPolicy,
+    ) -> None:
+        self._uow = uow
+        self._generator = generator
+        self._blobs = blobs
+        self._clock = clock
+        self._retry = retry_policy
+
+    async def __call__(self, job: GenerationJob) -> Outcome:
+        music = await self._begin(job)
+        if music is None:
+            return Outcome.SKIPPED
+        assert music.object_key is not None
+        spec = AudioSpec(music.prompt, music.length_ms, music.output_format, music.model_id)
+        try:
+            stored = await self._blobs.put(
+                music.object_key,
+                self._generator.generate(spec),
+                music.output_format.content_type,
+                _metadata(music),
+            )
+        except GenerationError as exc:
+            return await self._handle_failure(job, exc)
+        except Exception as exc:  # an unexpected bug must not leave the job GENERATING forever
+            log.exception("unexpected error generating music %s", music.id)
+            return await self._handle_failure(job, TransientGenerationError(f"internal error: {exc!r}"))
+        return await self._finish(job, stored.url)
+
+    async def _begin(self, job: GenerationJob) -> Music | None:
+        async with self._uow() as uow:
+            music = await uow.music.get(job.music_id)
+            if music is None or music.is_terminal or job.attempt < music.attempts:
+                log.info("skipping job %s attempt %s: nothing to do", job.music_id, job.attempt)
+                return None
+            now = self._clock.now()
+            music.begin_attempt(job.attempt, music_object_key(now, music.name, music.output_format), now)
+            await uow.music.save(music)
+            await uow.commit()
+            return music
+
+    async def _finish(self, job: GenerationJob, audio_url: str) -> Outcome:
+        async with self._uow() as uow:
+            music = await uow.music.get(job.music_id)
+            if music is None or music.is_terminal or music.attempts != job.attempt:
+                return Outcome.SKIPPED
+            music.complete(audio_url, self._clock.now())
+            await uow.music.save(music)
+            await uow.commit()
+        log.info("music %s completed", job.music_id)
+        return Outcome.COMPLETED
+
+    async def _handle_failure(self, job: GenerationJob, error: GenerationError) -> Outcome:
+        async with self._uow() as uow:
+            music = await uow.music.get(job.music_id)
+            if music is None or music.is_terminal or music.attempts != job.attempt:
+                return Outcome.SKIPPED
+            now = self._clock.now()
+            if error.transient and job.attempt < self._retry.max_attempts:
+                music.schedule_retry(error.reason, self._retry.delay_after(job.attempt), now)
+                outcome = Outcome.RETRY_SCHEDULED
+            else:
+                music.fail(error.reason, now)
+                outcome = Outcome.FAILED
+            await uow.music.save(music)
+            await uow.commit()
+        log.warning("music %s attempt %s: %s (%s)", job.music_id, job.attempt, error.reason, outcome.value)
+        return outcome
+
+
+def _metadata(music: Music) -> dict[str, str]:
+    return {
+        "music-id": music.id,
+        "user-id": music.user_id,
+        "prompt": music.prompt,
+        "model-id": music.model_id,
+        "output-format": music.output_format.name,
+        "length-ms": str(music.length_ms),
+    }

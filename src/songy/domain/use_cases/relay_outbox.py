@@ -1,0 +1,57 @@
+"""RelayOutbox: publish due outbox events (jobs to the queue, outcomes to subscribers), never losing one."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from songy.domain.events import DomainEvent, MusicGenerationRequested
+from songy.ports.events import EventPublisher
+from songy.ports.jobs import GenerationJob, JobQueue
+from songy.ports.repositories import UnitOfWorkFactory
+from songy.ports.system import Clock
+
+log = logging.getLogger(__name__)
+
+
+class RelayOutbox:
+    """One pass over the due outbox messages. A message whose publication fails stays, with backoff."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        queue: JobQueue,
+        publisher: EventPublisher,
+        clock: Clock,
+        *,
+        batch_size: int = 100,
+        max_backoff: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self._uow = uow
+        self._queue = queue
+        self._publisher = publisher
+        self._clock = clock
+        self._batch_size = batch_size
+        self._max_backoff = max_backoff
+
+    async def __call__(self) -> int:
+        """Publish what is due; return how many messages were published."""
+        published = 0
+        async with self._uow() as uow:
+            for message in await uow.outbox.claim_due(self._clock.now(), self._batch_size):
+                try:
+                    await self._dispatch(message.event)
+                except Exception as exc:
+                    delay = min(timedelta(seconds=0.5) * 2**message.attempts, self._max_backoff)
+                    log.warning("outbox message %s not published (%r); retrying in %s", message.id, exc, delay)
+                    await uow.outbox.postpone(message.id, self._clock.now() + delay, repr(exc))
+                    continue
+                await uow.outbox.mark_published(message.id, self._clock.now())
+                published += 1
+            await uow.commit()
+        return published
+
+    async def _dispatch(self, event: DomainEvent) -> None:
+        if isinstance(event, MusicGenerationRequested):
+            await self._queue.enqueue(GenerationJob(event.music_id, event.attempt))
+        await self._publisher.publish(event)

@@ -1,0 +1,25 @@
+"""Users, known by Songy's own id and by the identity provider's id (``clerkId``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass
+class User:
+    id: str
+    clerk_id: str
+    email: str | None
+    name: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a verified token says the caller is: ``subject`` is the clerkId."""
+
+    subject: str
+    email: str | None = None
+    name: str | None = None

@@ -1,0 +1,1 @@
+"""Interfaces (``typing.Protocol``) that the use cases depend on; adapters implement them."""

@@ -1,0 +1,44 @@
+"""The blob store port: where rendered audio lives."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    key: str
+    size: int
+    url: str
+
+
+@dataclass(frozen=True)
+class SignedUrl:
+    url: str
+    expires_at: datetime
+
+
+class BlobStore(Protocol):
+    async def put(
+        self, key: str, chunks: AsyncIterable[bytes], content_type: str, metadata: dict[str, str]
+    ) -> StoredBlob:
+        """Store the stream under ``key`` (replacing what was there); nothing is visible until it completes.
+
+        Raises :class:`songy.domain.errors.GenerationError` subclasses on storage faults.
+        """
+        ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    def public_url(self, key: str) -> str:
+        """The stable URL stored as ``audioUrl``."""
+        ...
+
+    async def signed_url(self, key: str, expires_in: timedelta) -> SignedUrl:
+        """An expiring URL for downloading the object."""
+        ...

@@ -1,0 +1,25 @@
+"""The job queue port: hands a generation attempt to a worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+QUEUE_NAME = "music-generation"
+JOB_NAME = "generate-music"
+
+
+@dataclass(frozen=True)
+class GenerationJob:
+    music_id: str
+    attempt: int = 1
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, job: GenerationJob) -> None:
+        """Hand the job to the broker; raises :class:`QueueUnavailable` when it cannot."""
+        ...
+
+
+class QueueUnavailable(Exception):
+    """The broker could not accept the job now (the outbox keeps it and tries again)."""

@@ -1,0 +1,84 @@
+"""Persistence ports: repositories, the outbox, and the unit of work that commits them together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from songy.domain.events import DomainEvent
+from songy.domain.music import Music
+from songy.domain.user import User
+
+
+class MusicRepository(Protocol):
+    async def add(self, music: Music) -> None: ...
+
+    async def get(self, music_id: str) -> Music | None:
+        """The record, for the worker (no ownership check)."""
+        ...
+
+    async def get_owned(self, music_id: str, user_id: str) -> Music | None:
+        """The record only if ``user_id`` owns it."""
+        ...
+
+    async def save(self, music: Music) -> None:
+        """Persist changes to a record loaded in this unit of work."""
+        ...
+
+    async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
+        """GENERATING records untouched since ``updated_before`` (for the reaper)."""
+        ...
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None: ...
+
+    async def get_by_clerk_id(self, clerk_id: str) -> User | None: ...
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An event waiting in the outbox to be published."""
+
+    id: int
+    event: DomainEvent
+    available_at: datetime
+    attempts: int
+
+
+class Outbox(Protocol):
+    async def add(self, event: DomainEvent, available_at: datetime) -> None: ...
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Due, unpublished messages, locked for this unit of work where the database can."""
+        ...
+
+    async def mark_published(self, message_id: int, now: datetime) -> None: ...
+
+    async def postpone(self, message_id: int, until: datetime, error: str) -> None: ...
+
+    async def pending_count(self) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. On commit, events raised by the aggregates it saw go to the outbox atomically."""
+
+    music: MusicRepository
+    users: UserRepository
+    outbox: Outbox
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

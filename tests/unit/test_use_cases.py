@@ -1,0 +1,195 @@
+"""The seed's flow on the in-memory adapters: generate, relay, process, status; retries and failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from songy.domain.errors import (
+    MusicNotFound,
+    PermanentGenerationError,
+    TransientGenerationError,
+    UserNotFound,
+)
+from songy.domain.events import MusicGenerationRequested
+from songy.domain.music import MusicStatus
+from songy.domain.use_cases.process_generation import Outcome
+from songy.ports.jobs import GenerationJob
+
+from .fakes import ALICE, BOB, World
+
+
+async def test_generate_answers_generating_and_records_the_event_with_the_row() -> None:
+    world = World()
+    music_id = await world.request(length_ms=30000)
+    music = await world.status(ALICE, music_id)
+    assert music.status is MusicStatus.GENERATING and music.audio_url is None
+    [message] = world.db.outbox.values()
+    assert isinstance(message.event, MusicGenerationRequested) and message.event.music_id == music_id
+    assert world.commits_with_events == 1
+    assert world.queue.jobs == []  # not enqueued until the relay runs
+
+
+async def test_full_flow_completes_with_stored_object_and_metadata() -> None:
+    world = World()
+    music_id = await world.request(name="My Awesome Song", length_ms=45000)
+    assert await world.drain() == [Outcome.COMPLETED]
+    music = await world.status(ALICE, music_id)
+    assert music.status is MusicStatus.COMPLETED
+    [key] = world.blobs.objects
+    assert key == "music/2024-09-01T00-45-00-000Z_My_Awesome_Song.mp3"
+    assert music.audio_url == world.blobs.public_url(key)
+    blob = world.blobs.objects[key]
+    assert blob.content_type == "audio/mpeg"
+    assert blob.metadata["music-id"] == music_id and blob.metadata["length-ms"] == "45000"
+    assert blob.metadata["user-id"] == music.user_id
+    assert world.events.names() == ["music.generation.requested", "music.generation.completed"]
+
+
+async def test_other_users_music_is_not_found() -> None:
+    world = World()
+    music_id = await world.request(ALICE)
+    with pytest.raises(MusicNotFound):
+        await world.status(BOB, music_id)
+
+
+async def test_unknown_music_id_is_not_found() -> None:
+    world = World()
+    await world.request(ALICE)
+    with pytest.raises(MusicNotFound):
+        await world.status(ALICE, "does-not-exist")
+
+
+async def test_unknown_user_is_refused_when_users_are_not_provisioned() -> None:
+    world = World(provision_unknown=False)
+    with pytest.raises(UserNotFound, match="User not found for clerkId"):
+        await world.request(ALICE)
+    assert world.db.music == {} and world.db.outbox == {}
+
+
+async def test_transient_failure_is_retried_after_backoff_then_completes() -> None:
+    world = World(script=[TransientGenerationError("ElevenLabs 429: rate limited")])
+    music_id = await world.request()
+    assert await world.drain() == [Outcome.RETRY_SCHEDULED]
+    music = await world.status(ALICE, music_id)
+    assert music.status is MusicStatus.GENERATING and music.failure_reason == "ElevenLabs 429: rate limited"
+    world.clock.advance(timedelta(seconds=29))
+    assert await world.drain() == []  # backoff not over yet
+    world.clock.advance(timedelta(seconds=1))
+    assert await world.drain() == [Outcome.COMPLETED]
+    assert (await world.status(ALICE, music_id)).status is MusicStatus.COMPLETED
+    assert len(world.blobs.objects) == 1
+
+
+async def test_transient_failures_exhaust_the_attempts_and_fail_with_reason() -> None:
+    world = World(script=[TransientGenerationError("503 upstream"), TransientGenerationError("timeout")])
+    music_id = await world.request()
+    await world.drain()
+    world.clock.advance(timedelta(seconds=30))
+    assert await world.drain() == [Outcome.FAILED]
+    music = await world.status(ALICE, music_id)
+    assert music.status is MusicStatus.FAILED and music.failure_reason == "timeout"
+    assert world.events.names()[-1] == "music.generation.failed"
+    assert world.blobs.objects == {}
+
+
+async def test_backoff_grows_exponentially() -> None:
+    world = World(script=[TransientGenerationError("a"), TransientGenerationError("b")])
+    world.process._retry = world.retry = type(world.retry)(3, timedelta(seconds=30))
+    await world.request()
+    await world.drain()
+    world.clock.advance(timedelta(seconds=30))
+    assert await world.drain() == [Outcome.RETRY_SCHEDULED]
+    world.clock.advance(timedelta(seconds=59))
+    assert await world.drain() == []
+    world.clock.advance(timedelta(seconds=1))
+    assert await world.drain() == [Outcome.COMPLETED]
+
+
+async def test_permanent_failure_fails_at_once() -> None:
+    world = World(script=[PermanentGenerationError("ElevenLabs rejected the prompt: bad_prompt")])
+    music_id = await world.request()
+    assert await world.drain() == [Outcome.FAILED]
+    music = await world.status(ALICE, music_id)
+    assert music.status is MusicStatus.FAILED
+    assert music.failure_reason == "ElevenLabs rejected the prompt: bad_prompt"
+
+
+async def test_unexpected_exception_never_leaves_the_job_generating() -> None:
+    world = World(script=[RuntimeError("boom"), RuntimeError("boom again")])
+    music_id = await world.request()
+    await world.drain()
+    world.clock.advance(timedelta(minutes=1))
+    await world.drain()
+    music = await world.status(ALICE, music_id)
+    assert music.status is MusicStatus.FAILED and "boom again" in (music.failure_reason or "")
+
+
+async def test_redelivered_job_after_completion_is_skipped() -> None:
+    world = World()
+    music_id = await world.request()
+    await world.drain()
+    assert await world.process(GenerationJob(music_id, 1)) == Outcome.SKIPPED
+    assert world.blobs.puts == 1
+
+
+async def test_redelivery_of_an_interrupted_attempt_reuses_the_object_key() -> None:
+    world = World(script=[RuntimeError("worker died")])
+    music_id = await world.request()
+    [job] = (await world.relay(), world.queue.take_all())[1]
+    await world.process._begin(job)  # the first delivery started, then its worker was killed
+    first_key = (await world.status(ALICE, music_id)).object_key
+    world.clock.advance(timedelta(seconds=5))
+    world.generator.script.clear()
+    assert await world.process(job) == Outcome.COMPLETED
+    assert list(world.blobs.objects) == [first_key]
+
+
+async def test_stale_attempt_is_skipped() -> None:
+    world = World(script=[TransientGenerationError("429")])
+    music_id = await world.request()
+    await world.drain()
+    world.clock.advance(timedelta(seconds=30))
+    await world.drain()
+    assert await world.process(GenerationJob(music_id, 1)) == Outcome.SKIPPED
+
+
+async def test_queue_outage_delays_but_never_loses_the_job() -> None:
+    world = World()
+    music_id = await world.request()
+    world.queue.available = False
+    assert await world.relay() == 0
+    world.queue.available = True
+    assert await world.relay() == 0  # postponed with backoff
+    world.clock.advance(timedelta(seconds=1))
+    assert await world.drain() == [Outcome.COMPLETED]
+    assert (await world.status(ALICE, music_id)).status is MusicStatus.COMPLETED
+
+
+async def test_reaper_retries_then_fails_a_lost_job() -> None:
+    world = World()
+    music_id = await world.request()
+    await world.relay()
+    world.queue.take_all()  # the job is lost with its broker
+    world.clock.advance(timedelta(minutes=16))
+    assert await world.reap() == 1
+    assert await world.drain() == [Outcome.COMPLETED]
+    assert (await world.status(ALICE, music_id)).status is MusicStatus.COMPLETED
+
+
+async def test_reaper_fails_a_record_out_of_attempts() -> None:
+    world = World()
+    music_id = await world.request()
+    await world.relay()
+    [job] = world.queue.take_all()
+    await world.process._begin(job)
+    world.clock.advance(timedelta(minutes=16))
+    await world.reap()
+    await world.relay()
+    [retry] = world.queue.take_all()
+    await world.process._begin(retry)
+    world.clock.advance(timedelta(minutes=16))
+    await world.reap()
+    music = await world.status(ALICE, music_id)
+    assert music.status is MusicStatus.FAILED and "no progress" in (music.failure_reason or "")
