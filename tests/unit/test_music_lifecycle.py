@@ -17,9 +17,7 @@ T0 = datetime(2024, 9, 1, tzinfo=UTC)
 
 
 def new_music() -> Music:
-    return Music.request(
-        music_id="m1", user_id="u1", request=GenerationRequest.create(name="n", prompt="p"), now=T0
-    )
+    return Music.request(music_id="m1", user_id="u1", request=GenerationRequest.create(name="n", prompt="p"), now=T0)
 
 
 class MusicLifecycle(RuleBasedStateMachine):

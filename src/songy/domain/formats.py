@@ -81,9 +81,7 @@ class OutputFormat:
 
 def supported_format_names() -> list[str]:
     """All format names the service accepts, sorted."""
-    return sorted(
-        OutputFormat(codec, rate, kbps).name for codec, combos in _SUPPORTED.items() for rate, kbps in combos
-    )
+    return sorted(OutputFormat(codec, rate, kbps).name for codec, combos in _SUPPORTED.items() for rate, kbps in combos)
 
 
 DEFAULT_OUTPUT_FORMAT = OutputFormat(Codec.MP3, 44100, 128)

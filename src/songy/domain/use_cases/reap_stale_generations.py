@@ -15,9 +15,7 @@ log = logging.getLogger(__name__)
 class ReapStaleGenerations:
     """Records GENERATING and untouched for ``deadline`` get another attempt, or FAILED when out of them."""
 
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, retry_policy: RetryPolicy, deadline: timedelta
-    ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, retry_policy: RetryPolicy, deadline: timedelta) -> None:
         self._uow = uow
         self._clock = clock
         self._retry = retry_policy
