@@ -1,0 +1,72 @@
+"""The relational schema (the alembic migrations create exactly this)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("clerk_id", String(255), nullable=False, unique=True),
+    Column("email", String(320)),
+    Column("name", String(255)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+music = Table(
+    "music",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("user_id", String(40), ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("length_ms", Integer, nullable=False),
+    Column("output_format", String(32), nullable=False),
+    Column("model_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("audio_url", Text),
+    Column("object_key", Text),
+    Column("failure_reason", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_music_user_created", "user_id", "created_at"),
+    Index("ix_music_status_updated", "status", "updated_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("topic", String(100), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("available_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Index("ix_outbox_pending", "published_at", "available_at"),
+)

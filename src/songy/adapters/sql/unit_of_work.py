@@ -1,0 +1,213 @@
+"""The SQL unit of work: repositories over one connection and one transaction, outbox included."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from songy.adapters.sql import tables
+from songy.domain.events import DomainEvent, event_from_payload
+from songy.domain.formats import OutputFormat
+from songy.domain.music import Music, MusicStatus
+from songy.domain.user import User
+from songy.ports.repositories import OutboxMessage
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything in the domain is aware UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _music_from_row(row: Any) -> Music:
+    return Music(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        prompt=row.prompt,
+        length_ms=row.length_ms,
+        output_format=OutputFormat.parse(row.output_format),
+        model_id=row.model_id,
+        status=MusicStatus(row.status),
+        created_at=_utc(row.created_at),
+        updated_at=_utc(row.updated_at),
+        audio_url=row.audio_url,
+        object_key=row.object_key,
+        failure_reason=row.failure_reason,
+        attempts=row.attempts,
+    )
+
+
+def _music_values(music: Music) -> dict[str, Any]:
+    return {
+        "user_id": music.user_id,
+        "name": music.name,
+        "prompt": music.prompt,
+        "length_ms": music.length_ms,
+        "output_format": music.output_format.name,
+        "model_id": music.model_id,
+        "status": music.status.value,
+        "audio_url": music.audio_url,
+        "object_key": music.object_key,
+        "failure_reason": music.failure_reason,
+        "attempts": music.attempts,
+        "created_at": music.created_at,
+        "updated_at": music.updated_at,
+    }
+
+
+class SqlMusicRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, music: Music) -> None:
+        await self._uow.connection.execute(insert(tables.music).values(id=music.id, **_music_values(music)))
+        self._uow.seen.append(music)
+
+    async def get(self, music_id: str) -> Music | None:
+        query = select(tables.music).where(tables.music.c.id == music_id).with_for_update()
+        row = (await self._uow.connection.execute(query)).first()
+        return self._track(_music_from_row(row)) if row else None
+
+    async def get_owned(self, music_id: str, user_id: str) -> Music | None:
+        query = select(tables.music).where(tables.music.c.id == music_id, tables.music.c.user_id == user_id)
+        row = (await self._uow.connection.execute(query)).first()
+        return self._track(_music_from_row(row)) if row else None
+
+    async def save(self, music: Music) -> None:
+        statement = update(tables.music).where(tables.music.c.id == music.id).values(**_music_values(music))
+        await self._uow.connection.execute(statement)
+        if music not in self._uow.seen:
+            self._uow.seen.append(music)
+
+    async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
+        query = (
+            select(tables.music)
+            .where(tables.music.c.status == MusicStatus.GENERATING.value, tables.music.c.updated_at < updated_before)
+            .order_by(tables.music.c.updated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = (await self._uow.connection.execute(query)).all()
+        return [self._track(_music_from_row(row)) for row in rows]
+
+    def _track(self, music: Music) -> Music:
+        self._uow.seen.append(music)
+        return music
+
+
+class SqlUserRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, user: User) -> None:
+        values = {k: getattr(user, k) for k in ("id", "clerk_id", "email", "name", "created_at", "updated_at")}
+        await self._uow.connection.execute(insert(tables.users).values(**values))
+
+    async def get_by_clerk_id(self, clerk_id: str) -> User | None:
+        query = select(tables.users).where(tables.users.c.clerk_id == clerk_id)
+        row = (await self._uow.connection.execute(query)).first()
+        if row is None:
+            return None
+        return User(row.id, row.clerk_id, row.email, row.name, _utc(row.created_at), _utc(row.updated_at))
+
+
+class SqlOutbox:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, event: DomainEvent, available_at: datetime) -> None:
+        values = {
+            "topic": event.name,
+            "payload": event.payload(),
+            "available_at": available_at,
+            "created_at": self._uow.now(),
+            "attempts": 0,
+        }
+        await self._uow.connection.execute(insert(tables.outbox).values(**values))
+        self._uow.wrote_events = True
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        t = tables.outbox
+        query = (
+            select(t)
+            .where(t.c.published_at.is_(None), t.c.available_at <= now)
+            .order_by(t.c.available_at, t.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = (await self._uow.connection.execute(query)).all()
+        return [
+            OutboxMessage(row.id, event_from_payload(row.topic, row.payload), _utc(row.available_at), row.attempts)
+            for row in rows
+        ]
+
+    async def mark_published(self, message_id: int, now: datetime) -> None:
+        t = tables.outbox
+        await self._uow.connection.execute(update(t).where(t.c.id == message_id).values(published_at=now))
+
+    async def postpone(self, message_id: int, until: datetime, error: str) -> None:
+        t = tables.outbox
+        statement = (
+            update(t)
+            .where(t.c.id == message_id)
+            .values(available_at=until, attempts=t.c.attempts + 1, last_error=error[:2000])
+        )
+        await self._uow.connection.execute(statement)
+
+    async def pending_count(self) -> int:
+        t = tables.outbox
+        query = select(func.count()).select_from(t).where(t.c.published_at.is_(None))
+        return int((await self._uow.connection.execute(query)).scalar_one())
+
+
+class SqlUnitOfWork:
+    """A transaction on one pooled connection. Commit writes the seen aggregates' events to the outbox
+    in the same transaction, then calls ``on_commit`` if any event was written."""
+
+    connection: AsyncConnection
+
+    def __init__(self, engine: AsyncEngine, now: Callable[[], datetime], on_commit: Callable[[], None]) -> None:
+        self._engine = engine
+        self.now = now
+        self._on_commit = on_commit
+        self.music = SqlMusicRepository(self)
+        self.users = SqlUserRepository(self)
+        self.outbox = SqlOutbox(self)
+        self.seen: list[Music] = []
+        self.wrote_events = False
+
+    async def __aenter__(self) -> Self:
+        self.connection = await self._engine.connect()
+        await self.connection.begin()
+        self.seen = []
+        self.wrote_events = False
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.rollback()
+        finally:
+            await self.connection.close()
+
+    async def commit(self) -> None:
+        for music in self.seen:
+            for event in music.events:
+                not_before = getattr(event, "not_before", None)
+                await self.outbox.add(event, not_before or self.now())
+            music.events.clear()
+        await self.connection.commit()
+        self.seen = []
+        if self.wrote_events:
+            self.wrote_events = False
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        if self.connection.in_transaction():
+            await self.connection.rollback()

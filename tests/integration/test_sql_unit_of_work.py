@@ -1,0 +1,160 @@
+"""The SQL unit of work against SQLite and PostgreSQL: the same contract as the in-memory one."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from songy.adapters.memory.system import FixedClock
+from songy.adapters.sql.unit_of_work import SqlUnitOfWork
+from songy.domain.events import MusicGenerationRequested
+from songy.domain.generation_request import GenerationRequest
+from songy.domain.music import Music, MusicStatus
+from songy.domain.user import User
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2024, 9, 1, 0, 45, 0, 123000, tzinfo=UTC)
+
+
+class Harness:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.clock = FixedClock(T0)
+        self.nudges = 0
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self.clock.now, self._nudge)
+
+    def _nudge(self) -> None:
+        self.nudges += 1
+
+    async def seed_user(self, clerk_id: str = "user_a") -> User:
+        user = User(f"u_{clerk_id}", clerk_id, f"{clerk_id}@example.com", "A", T0, T0)
+        async with self.uow() as uow:
+            await uow.users.add(user)
+            await uow.commit()
+        return user
+
+    async def new_music(self, user: User, music_id: str = "m1") -> Music:
+        music = Music.request(
+            music_id=music_id,
+            user_id=user.id,
+            request=GenerationRequest.create(name="Song", prompt="lofi", output_format="pcm_16000"),
+            now=T0,
+        )
+        async with self.uow() as uow:
+            await uow.music.add(music)
+            await uow.commit()
+        return music
+
+
+@pytest.fixture
+def harness(sql_engine: AsyncEngine) -> Harness:
+    return Harness(sql_engine)
+
+
+async def test_music_round_trips_with_aware_timestamps(harness: Harness) -> None:
+    user = await harness.seed_user()
+    await harness.new_music(user)
+    async with harness.uow() as uow:
+        music = await uow.music.get("m1")
+    assert music is not None
+    assert (music.name, music.prompt, music.output_format.name, music.status) == (
+        "Song",
+        "lofi",
+        "pcm_16000",
+        MusicStatus.GENERATING,
+    )
+    assert music.created_at == T0 and music.created_at.tzinfo is not None
+
+
+async def test_row_and_event_commit_together(harness: Harness) -> None:
+    user = await harness.seed_user()
+    await harness.new_music(user)
+    assert harness.nudges == 1
+    async with harness.uow() as uow:
+        [message] = await uow.outbox.claim_due(T0, 10)
+        assert isinstance(message.event, MusicGenerationRequested)
+        assert message.event.music_id == "m1" and message.event.attempt == 1
+
+
+async def test_rollback_keeps_neither_row_nor_event(harness: Harness) -> None:
+    user = await harness.seed_user()
+    music = Music.request(
+        music_id="m2", user_id=user.id, request=GenerationRequest.create(name="n", prompt="p"), now=T0
+    )
+    async with harness.uow() as uow:
+        await uow.music.add(music)
+    async with harness.uow() as uow:
+        assert await uow.music.get("m2") is None
+        assert await uow.outbox.pending_count() == 0
+
+
+async def test_music_needs_an_existing_user(harness: Harness) -> None:
+    ghost = User("nobody", "c", None, None, T0, T0)
+    with pytest.raises(Exception, match="(?i)foreign key"):
+        await harness.new_music(ghost)
+
+
+async def test_get_owned_isolates_users(harness: Harness) -> None:
+    alice, bob = await harness.seed_user("a"), await harness.seed_user("b")
+    await harness.new_music(alice)
+    async with harness.uow() as uow:
+        assert await uow.music.get_owned("m1", alice.id) is not None
+        assert await uow.music.get_owned("m1", bob.id) is None
+
+
+async def test_delayed_events_are_not_due_early(harness: Harness) -> None:
+    user = await harness.seed_user()
+    await harness.new_music(user)
+    async with harness.uow() as uow:
+        music = await uow.music.get("m1")
+        assert music is not None
+        music.begin_attempt(1, "music/k.pcm", T0)
+        music.schedule_retry("429", timedelta(seconds=30), T0)
+        await uow.music.save(music)
+        await uow.commit()
+    async with harness.uow() as uow:
+        [first] = await uow.outbox.claim_due(T0, 10)
+        await uow.outbox.mark_published(first.id, T0)
+        await uow.commit()
+    async with harness.uow() as uow:
+        assert await uow.outbox.claim_due(T0 + timedelta(seconds=29), 10) == []
+        [retry] = await uow.outbox.claim_due(T0 + timedelta(seconds=30), 10)
+        assert isinstance(retry.event, MusicGenerationRequested) and retry.event.attempt == 2
+
+
+async def test_postponed_message_counts_attempts(harness: Harness) -> None:
+    user = await harness.seed_user()
+    await harness.new_music(user)
+    async with harness.uow() as uow:
+        [message] = await uow.outbox.claim_due(T0, 10)
+        await uow.outbox.postpone(message.id, T0 + timedelta(seconds=1), "redis down")
+        await uow.commit()
+    async with harness.uow() as uow:
+        assert await uow.outbox.claim_due(T0, 10) == []
+        [again] = await uow.outbox.claim_due(T0 + timedelta(seconds=1), 10)
+        assert again.attempts == 1
+
+
+async def test_stale_generating_records_are_listed(harness: Harness) -> None:
+    user = await harness.seed_user()
+    await harness.new_music(user, "old")
+    async with harness.uow() as uow:
+        assert [m.id for m in await uow.music.list_stale_generating(T0 + timedelta(minutes=1), 10)] == ["old"]
+        assert await uow.music.list_stale_generating(T0, 10) == []
+
+
+async def test_concurrent_writers_do_not_fail(harness: Harness) -> None:
+    user = await harness.seed_user()
+
+    async def write(i: int) -> None:
+        await harness.new_music(user, f"m{i}")
+
+    await asyncio.gather(*(write(i) for i in range(20)))
+    async with harness.uow() as uow:
+        assert await uow.outbox.pending_count() == 20
