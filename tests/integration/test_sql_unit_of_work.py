@@ -96,7 +96,7 @@ async def test_rollback_keeps_neither_row_nor_event(harness: Harness) -> None:
 
 async def test_music_needs_an_existing_user(harness: Harness) -> None:
     ghost = User("nobody", "c", None, None, T0, T0)
-    with pytest.raises(Exception, match="(?i)foreign key"):
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
         await harness.new_music(ghost)
 
 

@@ -1,0 +1,124 @@
+"""The format layer every generator shares: float samples <-> the bytes of an :class:`OutputFormat`.
+
+MP3 is encoded with LAME (``lameenc``); Opus-in-Ogg, mu-law and A-law with FFmpeg's encoders through PyAV;
+``pcm_*`` is raw 16-bit little-endian mono, as ElevenLabs sends it; ``wav_*`` is 16-bit stereo RIFF.
+Decoding (for transcoding and for tests) goes through PyAV for every container it can probe.
+"""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Iterator
+
+import av
+import lameenc
+import numpy as np
+
+from songy.domain.formats import Codec, OutputFormat
+
+CHUNK_FRAMES = 65_536
+_AV_ENCODERS = {Codec.OPUS: ("ogg", "libopus"), Codec.ULAW: ("mulaw", "pcm_mulaw"), Codec.ALAW: ("alaw", "pcm_alaw")}
+
+
+def channels_of(fmt: OutputFormat) -> int:
+    """Mono for telephony and raw PCM (as the provider sends them), stereo otherwise."""
+    return 1 if fmt.codec in (Codec.PCM, Codec.ULAW, Codec.ALAW) else 2
+
+
+def to_int16(samples: np.ndarray, channels: int) -> np.ndarray:
+    """Float ``(n, 2)`` in [-1, 1] to interleaved int16 ``(n, channels)``."""
+    mixed = samples.mean(axis=1, keepdims=True) if channels == 1 else samples
+    return np.clip(np.round(mixed * 32767.0), -32768, 32767).astype("<i2")
+
+
+def encode(samples: np.ndarray, fmt: OutputFormat) -> Iterator[bytes]:
+    """Encode ``(n, 2)`` float32 samples already at ``fmt.sample_rate``; yields chunks as they are ready."""
+    pcm = to_int16(samples, channels_of(fmt))
+    if fmt.codec is Codec.MP3:
+        yield from _mp3(pcm, fmt)
+    elif fmt.codec is Codec.PCM:
+        for i in range(0, len(pcm), CHUNK_FRAMES):
+            yield pcm[i : i + CHUNK_FRAMES].tobytes()
+    elif fmt.codec is Codec.WAV:
+        yield _wav_header(len(pcm), fmt.sample_rate)
+        for i in range(0, len(pcm), CHUNK_FRAMES):
+            yield pcm[i : i + CHUNK_FRAMES].tobytes()
+    else:
+        yield from _with_av(pcm, fmt)
+
+
+def _mp3(pcm: np.ndarray, fmt: OutputFormat) -> Iterator[bytes]:
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(fmt.bitrate_kbps or 128)
+    encoder.set_in_sample_rate(fmt.sample_rate)
+    encoder.set_out_sample_rate(fmt.sample_rate)
+    encoder.set_channels(pcm.shape[1])
+    encoder.set_quality(5)
+    for i in range(0, len(pcm), CHUNK_FRAMES):
+        data = encoder.encode(pcm[i : i + CHUNK_FRAMES].tobytes())
+        if data:
+            yield bytes(data)
+    yield bytes(encoder.flush())
+
+
+def _wav_header(frames: int, sample_rate: int) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(2)
+        writer.setsampwidth(2)
+        writer.setframerate(sample_rate)
+        writer.setnframes(frames)
+    header = buffer.getvalue()
+    data_size = frames * 4
+    return header[:4] + (36 + data_size).to_bytes(4, "little") + header[8:40] + data_size.to_bytes(4, "little")
+
+
+def _with_av(pcm: np.ndarray, fmt: OutputFormat) -> Iterator[bytes]:
+    container_format, codec = _AV_ENCODERS[fmt.codec]
+    layout = "stereo" if pcm.shape[1] == 2 else "mono"
+    buffer = io.BytesIO()
+    container = av.open(buffer, "w", format=container_format)
+    stream = container.add_stream(codec, rate=fmt.sample_rate, layout=layout)
+    if fmt.bitrate_kbps:
+        stream.bit_rate = fmt.bitrate_kbps * 1000
+    for i in range(0, len(pcm), CHUNK_FRAMES):
+        block = np.ascontiguousarray(pcm[i : i + CHUNK_FRAMES]).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(block, format="s16", layout=layout)
+        frame.sample_rate = fmt.sample_rate
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        yield _drain(buffer)
+    for packet in stream.encode(None):
+        container.mux(packet)
+    container.close()
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.BytesIO) -> bytes:
+    data = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return data
+
+
+def decode(data: bytes, fmt: OutputFormat) -> tuple[np.ndarray, int]:
+    """Decode bytes of ``fmt`` to ``(float32 (n, channels), sample_rate)``."""
+    if fmt.codec is Codec.PCM:
+        return (np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0)[:, None], fmt.sample_rate
+    probe = {Codec.ULAW: "mulaw", Codec.ALAW: "alaw"}.get(fmt.codec)
+    options = {"sample_rate": str(fmt.sample_rate), "ch_layout": "mono"} if probe else {}
+    with av.open(io.BytesIO(data), "r", format=probe, options=options) as container:
+        stream = container.streams.audio[0]
+        blocks = []
+        for frame in container.decode(stream):
+            array = frame.to_ndarray()
+            if array.dtype == np.int16:
+                array = array.astype(np.float32) / 32768.0
+            if frame.format.is_planar:
+                array = array.T
+            else:
+                array = array.reshape(-1, len(frame.layout.channels))
+            blocks.append(array.astype(np.float32))
+        rate = stream.rate
+    return (np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32)), rate

@@ -1,0 +1,1 @@
+"""The offline procedural music generator: prompt -> style -> composition -> rendered, encoded audio."""
