@@ -57,8 +57,8 @@ def test_each_rule_names_its_field(body: dict[str, object], field: str) -> None:
 
 def test_all_broken_fields_are_reported_at_once() -> None:
     with pytest.raises(ValidationError) as exc:
-        GenerationRequest.from_mapping({"name": "", "lengthMs": 1, "outputFormat": "x", "modelId": 1})
-    assert fields_of(exc) == {"name", "prompt", "lengthMs", "outputFormat", "modelId"}
+        GenerationRequest.from_mapping({"name": "", "lengthMs": 1, "outputFormat": "x", "modelId": 1, "extra": 0})
+    assert fields_of(exc) == {"name", "prompt", "lengthMs", "outputFormat", "modelId", "extra"}
 
 
 def test_body_must_be_an_object() -> None:

@@ -115,10 +115,7 @@ def decode(data: bytes, fmt: OutputFormat) -> tuple[np.ndarray, int]:
             array = frame.to_ndarray()
             if array.dtype == np.int16:
                 array = array.astype(np.float32) / 32768.0
-            if frame.format.is_planar:
-                array = array.T
-            else:
-                array = array.reshape(-1, len(frame.layout.channels))
+            array = array.T if frame.format.is_planar else array.reshape(-1, len(frame.layout.channels))
             blocks.append(array.astype(np.float32))
         rate = stream.rate
     return (np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32)), rate

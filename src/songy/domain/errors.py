@@ -88,3 +88,9 @@ class PermanentGenerationError(GenerationError):
     """Retrying cannot help: rejected prompt, bad credentials, exhausted quota, missing bucket."""
 
     transient = False
+
+
+class IdentityProviderUnavailable(DomainError):
+    """The identity provider's keys could not be fetched: the fault is ours, not the caller's."""
+
+    code = "AUTH_UNAVAILABLE"

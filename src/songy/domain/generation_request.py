@@ -70,10 +70,8 @@ class GenerationRequest:
         """Validate a JSON object with the API's camelCase keys; unknown keys are rejected."""
         if not isinstance(body, dict):
             raise ValidationError([FieldError("body", "must be a JSON object")])
-        unknown = sorted(set(body) - set(_FIELDS))
-        if unknown:
-            raise ValidationError([FieldError(key, "unknown field") for key in unknown])
-        missing = [FieldError(key, "is required") for key in ("name", "prompt") if key not in body]
+        errors = [FieldError(key, "unknown field") for key in sorted(set(body) - set(_FIELDS))]
+        errors += [FieldError(key, "is required") for key in ("name", "prompt") if key not in body]
         try:
             request = cls.create(
                 name=body.get("name", ""),
@@ -83,10 +81,10 @@ class GenerationRequest:
                 model_id=body.get("modelId", DEFAULT_MODEL_ID),
             )
         except ValidationError as exc:
-            reported = {m.field for m in missing}
-            raise ValidationError(missing + [d for d in exc.details if d.field not in reported]) from None
-        if missing:
-            raise ValidationError(missing)
+            reported = {e.field for e in errors}
+            errors += [d for d in exc.details if d.field not in reported]
+        if errors:
+            raise ValidationError(errors)
         return request
 
 

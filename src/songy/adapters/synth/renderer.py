@@ -46,7 +46,7 @@ class Renderer:
         return self._master(out, composition)
 
     def _add(self, out: np.ndarray, note: Note) -> None:
-        start = int(round(note.start * self.sr))
+        start = round(note.start * self.sr)
         if start >= len(out):
             return
         wave = self._wave(note)

@@ -1,0 +1,1 @@
+"""Clerk: session JWT verification (RS256 against the instance's JWKS) and user webhooks (Svix)."""

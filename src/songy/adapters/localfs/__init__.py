@@ -1,0 +1,1 @@
+"""A blob store on the local disk, for the embedded default."""

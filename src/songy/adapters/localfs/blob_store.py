@@ -1,0 +1,101 @@
+"""Blobs as files under a root directory, with metadata in a JSON sidecar, served by the API at ``/files``."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
+
+from songy.domain.errors import PermanentGenerationError, TransientGenerationError
+from songy.ports.blobs import SignedUrl, StoredBlob
+
+META_SUFFIX = ".meta.json"
+
+
+class InvalidKey(ValueError):
+    """A key that would leave the root directory or name a sidecar."""
+
+
+class LocalFsBlobStore:
+    """Writes go to a temporary file and are renamed into place, so a reader never sees half a file."""
+
+    def __init__(self, root: Path, public_base_url: str, signing_key: bytes) -> None:
+        self.root = root.resolve()
+        self._base_url = public_base_url.rstrip("/")
+        self._signing_key = signing_key
+
+    def path_for(self, key: str) -> Path:
+        """The file of ``key``; raises :class:`InvalidKey` for anything that could escape the root."""
+        pure = PurePosixPath(key)
+        if not key or pure.is_absolute() or ".." in pure.parts or "\\" in key or key.endswith(META_SUFFIX):
+            raise InvalidKey(key)
+        path = (self.root / pure).resolve()
+        if self.root not in path.parents:
+            raise InvalidKey(key)
+        return path
+
+    async def put(
+        self, key: str, chunks: AsyncIterable[bytes], content_type: str, metadata: dict[str, str]
+    ) -> StoredBlob:
+        path = self.path_for(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        except OSError as exc:
+            raise PermanentGenerationError(f"local storage at {self.root} is not writable: {exc}") from exc
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as tmp:
+                async for chunk in chunks:
+                    await asyncio.to_thread(tmp.write, chunk)
+                    size += len(chunk)
+            sidecar = {"content_type": content_type, "metadata": metadata, "size": size}
+            path.with_name(path.name + META_SUFFIX).write_text(json.dumps(sidecar))
+            os.replace(tmp_name, path)
+        except OSError as exc:
+            raise TransientGenerationError(f"writing {key} to local storage failed: {exc}") from exc
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+        return StoredBlob(key, size, self.public_url(key))
+
+    async def exists(self, key: str) -> bool:
+        return self.path_for(key).is_file()
+
+    async def delete(self, key: str) -> None:
+        path = self.path_for(key)
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + META_SUFFIX).unlink(missing_ok=True)
+
+    def content_type(self, key: str) -> str:
+        path = self.path_for(key)
+        try:
+            return json.loads(path.with_name(path.name + META_SUFFIX).read_text())["content_type"]
+        except (OSError, ValueError, KeyError):
+            return "application/octet-stream"
+
+    def metadata(self, key: str) -> dict[str, str]:
+        path = self.path_for(key)
+        return json.loads(path.with_name(path.name + META_SUFFIX).read_text())["metadata"]
+
+    def public_url(self, key: str) -> str:
+        return f"{self._base_url}/files/{quote(key)}"
+
+    async def signed_url(self, key: str, expires_in: timedelta) -> SignedUrl:
+        expires_at = datetime.now(UTC) + expires_in
+        expires = int(expires_at.timestamp())
+        return SignedUrl(f"{self.public_url(key)}?expires={expires}&signature={self.sign(key, expires)}", expires_at)
+
+    def sign(self, key: str, expires: int) -> str:
+        return hmac.new(self._signing_key, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def verify_signature(self, key: str, expires: int, signature: str) -> bool:
+        fresh = expires >= int(datetime.now(UTC).timestamp())
+        return fresh and hmac.compare_digest(self.sign(key, expires), signature)

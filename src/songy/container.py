@@ -1,0 +1,145 @@
+"""The composition root: the one place that chooses and builds adapters, from :class:`Settings`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+
+from songy.adapters.devauth.tokens import DevTokens
+from songy.adapters.localfs.blob_store import LocalFsBlobStore
+from songy.adapters.memory.event_publisher import MemoryEventPublisher
+from songy.adapters.sql.engine import build_engine
+from songy.adapters.sql.unit_of_work import SqlUnitOfWork
+from songy.adapters.synth.generator import SynthAudioGenerator
+from songy.adapters.system import Cuid2Ids, SystemClock
+from songy.adapters.taskiq.broker import build_broker
+from songy.adapters.taskiq.job_queue import TaskiqJobQueue
+from songy.domain.use_cases.generate_music import GenerateMusic
+from songy.domain.use_cases.get_download_link import GetDownloadLink
+from songy.domain.use_cases.get_music_status import GetMusicStatus
+from songy.domain.use_cases.process_generation import ProcessGeneration, RetryPolicy
+from songy.domain.use_cases.reap_stale_generations import ReapStaleGenerations
+from songy.domain.use_cases.relay_outbox import RelayOutbox
+from songy.domain.use_cases.resolve_user import ResolveUser
+from songy.entrypoints.background import BackgroundLoops, OutboxSignal
+from songy.settings import Settings
+
+
+def _clerk_verifier(settings: Settings) -> object:
+    from songy.adapters.clerk.session_tokens import ClerkSessionVerifier
+
+    return ClerkSessionVerifier(
+        settings.clerk_jwks_url or "",
+        settings.clerk_issuer or "",
+        authorized_parties=settings.clerk_authorized_parties,
+    )
+
+
+def _s3_store(settings: Settings) -> object:
+    from songy.adapters.s3.blob_store import S3BlobStore
+
+    return S3BlobStore.from_settings(settings)
+
+
+def _elevenlabs(settings: Settings) -> object:
+    from songy.adapters.elevenlabs.generator import ElevenLabsAudioGenerator
+
+    return ElevenLabsAudioGenerator(
+        api_key=settings.elevenlabs_api_key or "",
+        base_url=settings.elevenlabs_base_url,
+        timeout_s=settings.elevenlabs_timeout_s,
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    """Singletons for clients and pools, factories for use cases. Tests override providers, not modules."""
+
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(Cuid2Ids)
+    outbox_signal = providers.Singleton(OutboxSignal)
+
+    engine = providers.Singleton(build_engine, settings.provided.resolved_database_url)
+    unit_of_work = providers.Factory(
+        SqlUnitOfWork, engine, now=clock.provided.now, on_commit=outbox_signal.provided.nudge
+    )
+
+    dev_tokens = providers.Singleton(DevTokens, providers.Callable(lambda s: s.resolved_dev_token_secret(), settings))
+    identity_verifier = providers.Selector(
+        settings.provided.auth,
+        dev=dev_tokens,
+        clerk=providers.Singleton(_clerk_verifier, settings),
+    )
+
+    blob_store = providers.Selector(
+        settings.provided.blob_store,
+        local=providers.Singleton(
+            LocalFsBlobStore,
+            root=settings.provided.blob_root,
+            public_base_url=settings.provided.resolved_public_base_url,
+            signing_key=providers.Callable(lambda s: s.resolved_dev_token_secret().encode(), settings),
+        ),
+        s3=providers.Singleton(_s3_store, settings),
+    )
+    audio_generator = providers.Selector(
+        settings.provided.audio_generator,
+        synth=providers.Singleton(SynthAudioGenerator),
+        elevenlabs=providers.Singleton(_elevenlabs, settings),
+    )
+
+    broker = providers.Singleton(
+        build_broker,
+        settings.provided.redis_url,
+        max_in_process_tasks=settings.provided.worker_concurrency,
+        idle_timeout_ms=settings.provided.redelivery_idle_ms,
+    )
+    job_queue = providers.Singleton(TaskiqJobQueue, broker)
+    event_publisher = providers.Singleton(MemoryEventPublisher)
+
+    retry_policy = providers.Singleton(
+        RetryPolicy,
+        max_attempts=settings.provided.retry_max_attempts,
+        base_delay=providers.Callable(lambda s: timedelta(seconds=s.retry_base_delay_s), settings),
+    )
+    resolve_user = providers.Singleton(
+        ResolveUser,
+        ids,
+        clock,
+        provision_unknown=providers.Callable(lambda s: s.auth == "dev", settings),
+    )
+
+    generate_music = providers.Singleton(GenerateMusic, unit_of_work.provider, resolve_user, ids, clock)
+    get_music_status = providers.Singleton(GetMusicStatus, unit_of_work.provider, resolve_user)
+    get_download_link = providers.Singleton(
+        GetDownloadLink,
+        get_music_status,
+        blob_store,
+        providers.Callable(lambda s: timedelta(seconds=s.download_url_ttl_s), settings),
+    )
+    process_generation = providers.Singleton(
+        ProcessGeneration, unit_of_work.provider, audio_generator, blob_store, clock, retry_policy
+    )
+    relay_outbox = providers.Singleton(RelayOutbox, unit_of_work.provider, job_queue, event_publisher, clock)
+    reap_stale = providers.Singleton(
+        ReapStaleGenerations,
+        unit_of_work.provider,
+        clock,
+        retry_policy,
+        providers.Callable(lambda s: timedelta(seconds=s.reaper_deadline_s), settings),
+    )
+    background = providers.Singleton(
+        BackgroundLoops,
+        relay_outbox,
+        reap_stale,
+        outbox_signal,
+        poll_interval=settings.provided.outbox_poll_interval_s,
+        reaper_interval=settings.provided.reaper_interval_s,
+    )
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    """A container for ``settings`` (read from the environment when not given)."""
+    container = Container(settings=settings or Settings())
+    return container

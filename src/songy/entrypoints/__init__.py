@@ -1,0 +1,1 @@
+"""Thin entrypoints: the HTTP API, the worker and the CLI."""

@@ -1,0 +1,78 @@
+"""Long-running loops next to the API or worker: the outbox relay and the reaper of lost jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+class OutboxSignal:
+    """Wakes the relay as soon as a local commit wrote events, instead of waiting for the next poll."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def nudge(self) -> None:
+        self._event.set()
+
+    async def wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout)
+        self._event.clear()
+
+
+class BackgroundLoops:
+    """Runs the relay (woken by the signal, or every ``poll_interval``) and the reaper (every
+    ``reaper_interval``) until :meth:`stop`. A failing pass is logged and tried again, never fatal."""
+
+    def __init__(
+        self,
+        relay: Callable[[], Awaitable[int]],
+        reap: Callable[[], Awaitable[int]],
+        signal: OutboxSignal,
+        *,
+        poll_interval: float,
+        reaper_interval: float,
+    ) -> None:
+        self._relay = relay
+        self._reap = reap
+        self._signal = signal
+        self._poll_interval = poll_interval
+        self._reaper_interval = reaper_interval
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._relay_forever(), name="songy-outbox-relay"),
+            asyncio.create_task(self._reap_forever(), name="songy-reaper"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _relay_forever(self) -> None:
+        while True:
+            try:
+                published = await self._relay()
+            except Exception:
+                log.exception("outbox relay pass failed")
+                published = 0
+            if not published:
+                await self._signal.wait(self._poll_interval)
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._reaper_interval)
+            try:
+                await self._reap()
+            except Exception:
+                log.exception("reaper pass failed")

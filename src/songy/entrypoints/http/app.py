@@ -1,0 +1,61 @@
+"""The Litestar application: controllers, error envelope, OpenAPI at ``/schema``, and the runtime lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from songy import __version__
+from songy.container import Container, build_container
+from songy.entrypoints.http.envelope import EXCEPTION_HANDLERS
+from songy.entrypoints.http.files_controller import FilesController
+from songy.entrypoints.http.health_controller import HealthController
+from songy.entrypoints.http.music_controller import MusicGeneratorController
+from songy.entrypoints.runtime import Runtime
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_app(container: Container | None = None, *, consume_jobs: bool | None = None) -> Litestar:
+    """The HTTP app over ``container``; ``consume_jobs`` defaults to the settings' in-process worker choice."""
+    container = container or build_container()
+    settings = container.settings()
+    runtime = Runtime(
+        container,
+        consume_jobs=settings.resolved_run_worker_in_process if consume_jobs is None else consume_jobs,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    controllers: list[type] = [MusicGeneratorController, HealthController]
+    if settings.blob_store == "local":
+        controllers.append(FilesController)
+
+    app = Litestar(
+        route_handlers=controllers,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Songy",
+            version=__version__,
+            description="Asynchronous AI music generation: POST a prompt, poll the status, download the track.",
+            path="/schema",
+            components=Components(
+                security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+        ),
+    )
+    app.state.container = container
+    app.state.runtime = runtime
+    return app

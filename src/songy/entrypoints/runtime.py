@@ -1,0 +1,61 @@
+"""Start and stop what runs behind an entrypoint: migrations, broker, job consumer and background loops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from taskiq import InMemoryBroker
+from taskiq.api import run_receiver_task
+
+from songy.adapters.sql.migrate import upgrade
+from songy.adapters.taskiq.broker import register_generation_task
+from songy.container import Container
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """``consume_jobs``: this process also runs generation jobs (the embedded default does; an API process
+    in production does not, its ``songy worker`` processes do)."""
+
+    def __init__(self, container: Container, *, consume_jobs: bool, run_background: bool = True) -> None:
+        self.container = container
+        self.consume_jobs = consume_jobs
+        self.run_background = run_background
+        self._receiver: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        settings = self.container.settings()
+        if settings.resolved_auto_migrate:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(upgrade, settings.resolved_database_url)
+        broker = self.container.broker()
+        register_generation_task(broker, self.container.process_generation())
+        if self.consume_jobs and not isinstance(broker, InMemoryBroker):
+            broker.is_worker_process = True
+        await broker.startup()
+        if self.consume_jobs and not isinstance(broker, InMemoryBroker):
+            self._receiver = asyncio.create_task(
+                run_receiver_task(broker, max_async_tasks=settings.worker_concurrency, run_startup=False),
+                name="songy-job-receiver",
+            )
+        if self.run_background:
+            self.container.background().start()
+        log.info("songy runtime started (consume_jobs=%s)", self.consume_jobs)
+
+    async def stop(self) -> None:
+        if self.run_background:
+            await self.container.background().stop()
+        broker = self.container.broker()
+        if self._receiver is not None:
+            self._receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._receiver
+        if isinstance(broker, InMemoryBroker):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(broker.wait_all(), timeout=30)
+        await broker.shutdown()
+        await self.container.engine().dispose()
+        log.info("songy runtime stopped")

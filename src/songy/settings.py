@@ -1,0 +1,99 @@
+"""Configuration from ``SONGY_*`` environment variables (and ``.env``); defaults are the embedded mode."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob Songy has. With none set, Songy runs on SQLite + local files + in-process queue + synth."""
+
+    model_config = SettingsConfigDict(env_prefix="SONGY_", env_file=".env", extra="ignore")
+
+    mode: Literal["embedded", "production"] = Field("embedded", description="production refuses dev tokens")
+    data_dir: Path = Field(Path("var"), description="where the embedded database, files and dev secret live")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str | None = Field(None, description="base URL clients reach the API at")
+
+    database_url: str | None = Field(None, description="SQLAlchemy async URL; default SQLite in data_dir")
+    auto_migrate: bool | None = Field(None, description="run migrations at start-up (default: only on SQLite)")
+    redis_url: str | None = Field(None, description="taskiq-redis broker; unset = in-process queue")
+    run_worker_in_process: bool | None = Field(None, description="default: true without redis_url")
+    worker_concurrency: int = Field(4, ge=1, le=256)
+    redelivery_idle_ms: int = Field(600_000, ge=1000, description="redeliver a job unacknowledged this long")
+
+    blob_store: Literal["local", "s3"] = "local"
+    s3_bucket: str = "songy-wongy-music"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_public_base_url: str | None = Field(None, description="default: https://{bucket}.s3.amazonaws.com")
+    download_url_ttl_s: int = Field(3600, ge=1, le=7 * 24 * 3600)
+
+    audio_generator: Literal["synth", "elevenlabs"] = "synth"
+    elevenlabs_api_key: str | None = None
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    elevenlabs_timeout_s: float = Field(300.0, gt=0)
+
+    auth: Literal["dev", "clerk"] = "dev"
+    dev_token_secret: str | None = Field(None, description="default: generated once into data_dir")
+    clerk_jwks_url: str | None = None
+    clerk_issuer: str | None = None
+    clerk_authorized_parties: list[str] = Field(default_factory=list)
+    clerk_webhook_secret: str | None = None
+
+    retry_max_attempts: int = Field(2, ge=1, le=10)
+    retry_base_delay_s: float = Field(30.0, ge=0)
+    reaper_deadline_s: float = Field(900.0, gt=0, description="GENERATING this long without progress = lost")
+    reaper_interval_s: float = Field(60.0, gt=0)
+    outbox_poll_interval_s: float = Field(0.5, gt=0)
+
+    @model_validator(mode="after")
+    def _check_mode(self) -> Settings:
+        if self.mode == "production" and self.auth == "dev":
+            raise ValueError("dev tokens are refused in production mode: set SONGY_AUTH=clerk")
+        if self.auth == "clerk" and not (self.clerk_jwks_url and self.clerk_issuer):
+            raise ValueError("SONGY_AUTH=clerk needs SONGY_CLERK_JWKS_URL and SONGY_CLERK_ISSUER")
+        if self.audio_generator == "elevenlabs" and not self.elevenlabs_api_key:
+            raise ValueError("SONGY_AUDIO_GENERATOR=elevenlabs needs SONGY_ELEVENLABS_API_KEY")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'songy.db').resolve()}"
+
+    @property
+    def resolved_public_base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def resolved_auto_migrate(self) -> bool:
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_run_worker_in_process(self) -> bool:
+        return self.run_worker_in_process if self.run_worker_in_process is not None else not self.redis_url
+
+    @property
+    def blob_root(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def resolved_dev_token_secret(self) -> str:
+        """The configured secret, or one generated once and kept in ``data_dir/dev-token-secret``."""
+        if self.dev_token_secret:
+            return self.dev_token_secret
+        path = self.data_dir / "dev-token-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
