@@ -19,9 +19,9 @@ class OutboxSignal:
     def nudge(self) -> None:
         self._event.set()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+            await asyncio.wait_for(self._event.wait(), seconds)
         self._event.clear()
 
 

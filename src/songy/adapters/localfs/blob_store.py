@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -62,7 +63,7 @@ class LocalFsBlobStore:
         except OSError as exc:
             raise TransientGenerationError(f"writing {key} to local storage failed: {exc}") from exc
         finally:
-            if os.path.exists(tmp_name):
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
         return StoredBlob(key, size, self.public_url(key))
 
