@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
 from songy.adapters.localfs.blob_store import InvalidKey, LocalFsBlobStore
@@ -59,7 +60,11 @@ class FilesController(Controller):
 
     @get("/{key:path}", summary="Stored audio (local blob store)", include_in_schema=True)
     async def serve(
-        self, request: Request[Any, Any, Any], key: str, expires: int | None = None, signature: str | None = None
+        self,
+        request: Request[Any, Any, Any],
+        key: FromPath[str],
+        expires: FromQuery[int | None] = None,
+        signature: FromQuery[str | None] = None,
     ) -> Response[Any]:
         store: LocalFsBlobStore = request.app.state.container.blob_store()
         try:

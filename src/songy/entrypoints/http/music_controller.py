@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import Body
 
 from songy.domain.generation_request import GenerationRequest
@@ -33,7 +33,7 @@ class MusicGeneratorController(Controller):
     async def generate(
         self,
         request: Request[Any, Any, Any],
-        identity: Identity,
+        identity: NamedDependency[Identity],
         data: Annotated[dict[str, Any], Body(title="GenerateMusic", description=GenerateMusicBody.__doc__)],
     ) -> Response[dict[str, Any]]:
         generation = GenerationRequest.from_mapping(data)
@@ -42,14 +42,14 @@ class MusicGeneratorController(Controller):
 
     @get("/status/{music_id:str}", summary="Status of one of your tracks")
     async def status(
-        self, request: Request[Any, Any, Any], identity: Identity, music_id: str
+        self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
         music = await request.app.state.container.get_music_status()(identity, music_id[:MUSIC_ID_MAX])
         return ok(status_view(music))
 
     @get("/download/{music_id:str}", summary="An expiring download URL for a completed track")
     async def download(
-        self, request: Request[Any, Any, Any], identity: Identity, music_id: str
+        self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
         link = await request.app.state.container.get_download_link()(identity, music_id[:MUSIC_ID_MAX])
         return ok({"musicId": music_id, "url": link.url, "expiresAt": iso_timestamp(link.expires_at)})
