@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import Body
+from litestar.params import Body, FromPath
 
 from songy.domain.generation_request import GenerationRequest
 from songy.domain.user import Identity
