@@ -44,3 +44,12 @@ async def sql_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngin
     engine = build_engine(url)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """One moto S3 server for the whole run (tests use their own buckets)."""
+    from tests.support.moto import moto_server
+
+    with moto_server() as url:
+        yield url

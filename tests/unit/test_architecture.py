@@ -51,9 +51,7 @@ def core_files() -> list[Path]:
 @pytest.mark.parametrize("path", core_files(), ids=lambda p: str(p.relative_to(SRC)))
 def test_domain_and_ports_import_nothing_outward(path: Path) -> None:
     bad = {
-        name
-        for name in imported_modules(path)
-        if any(name == f or name.startswith(f + ".") for f in FORBIDDEN_IN_CORE)
+        name for name in imported_modules(path) if any(name == f or name.startswith(f + ".") for f in FORBIDDEN_IN_CORE)
     }
     assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
 

@@ -1,0 +1,1 @@
+"""ElevenLabs Music (``POST /v1/music``) via httpx."""

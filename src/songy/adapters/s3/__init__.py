@@ -1,0 +1,1 @@
+"""S3 (or any S3-compatible endpoint) via boto3."""

@@ -1,0 +1,172 @@
+"""Audio in S3: streamed multipart uploads, the seed's public URL style, presigned downloads.
+
+boto3 is synchronous, so every call runs in a worker thread. botocore errors are mapped here to
+:class:`TransientGenerationError` / :class:`PermanentGenerationError` with a reason that names the bucket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, EndpointConnectionError
+
+from songy.domain.errors import GenerationError, PermanentGenerationError, TransientGenerationError
+from songy.ports.blobs import SignedUrl, StoredBlob
+
+if TYPE_CHECKING:
+    from songy.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB
+METADATA_VALUE_MAX = 1024  # S3 allows 2 KiB of user metadata in all
+PERMANENT_CODES = {
+    "AccessDenied": "access denied",
+    "AllAccessDisabled": "access disabled",
+    "NoSuchBucket": "bucket does not exist",
+    "InvalidAccessKeyId": "invalid AWS access key id",
+    "SignatureDoesNotMatch": "AWS secret key does not match",
+    "InvalidBucketName": "invalid bucket name",
+    "AccountProblem": "AWS account problem",
+    "EntityTooLarge": "object too large",
+    "MetadataTooLarge": "metadata too large",
+}
+
+
+def ascii_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    """S3 user metadata must be ASCII and small: values are percent-encoded and clipped."""
+    return {key: quote(value, safe=" ,.:;/-_()")[:METADATA_VALUE_MAX] for key, value in metadata.items()}
+
+
+class S3BlobStore:
+    def __init__(self, client: Any, bucket: str, public_base_url: str, *, part_size: int = PART_SIZE) -> None:
+        self._client = client
+        self.bucket = bucket
+        self._public_base_url = public_base_url.rstrip("/")
+        self._part_size = part_size
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> S3BlobStore:
+        config = Config(
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+            s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
+            signature_version="s3v4",
+        )
+        client = boto3.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            aws_access_key_id=settings.s3_access_key_id,
+            aws_secret_access_key=settings.s3_secret_access_key,
+            config=config,
+        )
+        if settings.s3_public_base_url:
+            public = settings.s3_public_base_url
+        elif settings.s3_endpoint_url:
+            public = f"{settings.s3_endpoint_url.rstrip('/')}/{settings.s3_bucket}"
+        else:
+            public = f"https://{settings.s3_bucket}.s3.amazonaws.com"
+        return cls(client, settings.s3_bucket, public)
+
+    async def put(
+        self, key: str, chunks: AsyncIterable[bytes], content_type: str, metadata: dict[str, str]
+    ) -> StoredBlob:
+        extra = {"ContentType": content_type, "Metadata": ascii_metadata(metadata)}
+        buffer = bytearray()
+        upload_id: str | None = None
+        parts: list[dict[str, Any]] = []
+        size = 0
+        try:
+            async for chunk in chunks:
+                buffer.extend(chunk)
+                size += len(chunk)
+                while len(buffer) >= self._part_size:
+                    if upload_id is None:
+                        upload_id = await self._call("create_multipart_upload", key, Key=key, **extra)
+                        upload_id = upload_id["UploadId"]
+                    part, buffer = bytes(buffer[: self._part_size]), buffer[self._part_size :]
+                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, part))
+            if upload_id is None:
+                await self._call("put_object", key, Key=key, Body=bytes(buffer), **extra)
+            else:
+                if buffer:
+                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, bytes(buffer)))
+                await self._call(
+                    "complete_multipart_upload", key, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )
+        except BaseException:
+            if upload_id is not None:
+                await self._abort(key, upload_id)
+            raise
+        return StoredBlob(key, size, self.public_url(key))
+
+    async def _upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
+        response = await self._call("upload_part", key, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
+        return {"ETag": response["ETag"], "PartNumber": number}
+
+    async def _abort(self, key: str, upload_id: str) -> None:
+        try:
+            await self._call("abort_multipart_upload", key, Key=key, UploadId=upload_id)
+        except GenerationError:
+            log.warning("could not abort multipart upload %s of s3://%s/%s", upload_id, self.bucket, key)
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self._call("head_object", key, Key=key)
+        except GenerationError as exc:
+            if "404" in exc.reason or "Not Found" in exc.reason or "NoSuchKey" in exc.reason:
+                return False
+            raise
+        return True
+
+    async def delete(self, key: str) -> None:
+        await self._call("delete_object", key, Key=key)
+
+    async def read(self, key: str) -> bytes:
+        response = await self._call("get_object", key, Key=key)
+        return await asyncio.to_thread(response["Body"].read)
+
+    def public_url(self, key: str) -> str:
+        return f"{self._public_base_url}/{quote(key)}"
+
+    async def signed_url(self, key: str, expires_in: timedelta) -> SignedUrl:
+        seconds = int(expires_in.total_seconds())
+        url = await asyncio.to_thread(
+            self._client.generate_presigned_url,
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key},
+            ExpiresIn=seconds,
+        )
+        return SignedUrl(url, datetime.now(UTC) + timedelta(seconds=seconds))
+
+    async def _call(self, operation: str, key: str, **kwargs: Any) -> Any:
+        method = getattr(self._client, operation)
+        try:
+            return await asyncio.to_thread(method, Bucket=self.bucket, **kwargs)
+        except ClientError as exc:
+            raise self._classify(operation, key, exc) from exc
+        except (EndpointConnectionError, ConnectionError) as exc:
+            raise TransientGenerationError(f"S3 unreachable during {operation} on bucket {self.bucket}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise TransientGenerationError(f"S3 {operation} on bucket {self.bucket} failed: {exc}") from exc
+
+    def _classify(self, operation: str, key: str, exc: ClientError) -> GenerationError:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        if code in PERMANENT_CODES:
+            reason = f"S3 {PERMANENT_CODES[code]} for bucket {self.bucket} ({code} on {operation})"
+            log.error("%s: key %s", reason, key)
+            return PermanentGenerationError(reason)
+        if status >= 500 or status in (408, 429) or code in ("SlowDown", "RequestTimeout", "InternalError"):
+            return TransientGenerationError(f"S3 {code} ({status}) on {operation} in bucket {self.bucket}")
+        return PermanentGenerationError(f"S3 {code} ({status}) on {operation} in bucket {self.bucket}")

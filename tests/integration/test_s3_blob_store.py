@@ -1,0 +1,153 @@
+"""The S3 blob store against moto's S3 server over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+import boto3
+import httpx
+import pytest
+
+from songy.adapters.s3.blob_store import S3BlobStore
+from songy.domain.errors import PermanentGenerationError, TransientGenerationError
+from songy.settings import Settings
+from tests.support.moto import moto_server
+
+pytestmark = pytest.mark.integration
+
+CREDENTIALS = {"s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
+
+
+def settings_for(endpoint: str, bucket: str, **extra: object) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        blob_store="s3",
+        s3_endpoint_url=endpoint,
+        s3_bucket=bucket,
+        **CREDENTIALS,  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str) -> str:
+    name = f"songy-{uuid.uuid4().hex[:12]}"
+    boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def store(s3_endpoint: str, bucket: str) -> S3BlobStore:
+    return S3BlobStore.from_settings(settings_for(s3_endpoint, bucket))
+
+
+async def stream(*chunks: bytes) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+async def test_small_object_with_metadata_and_content_type(store: S3BlobStore, s3_endpoint: str, bucket: str) -> None:
+    metadata = {"music-id": "m1", "prompt": "café au lait, 120 bpm", "length-ms": "30000"}
+    stored = await store.put("music/2024-09-01T00-45-30-123Z_Song.mp3", stream(b"ab", b"cd"), "audio/mpeg", metadata)
+    assert stored.size == 4 and stored.url == f"{s3_endpoint}/{bucket}/music/2024-09-01T00-45-30-123Z_Song.mp3"
+    head = store._client.head_object(Bucket=bucket, Key=stored.key)
+    assert head["ContentType"] == "audio/mpeg"
+    assert head["Metadata"]["music-id"] == "m1" and head["Metadata"]["prompt"] == "caf%C3%A9 au lait, 120 bpm"
+    assert await store.read(stored.key) == b"abcd"
+    assert await store.exists(stored.key) and not await store.exists("music/nope.mp3")
+
+
+async def test_large_object_goes_multipart(s3_endpoint: str, bucket: str) -> None:
+    store = S3BlobStore.from_settings(settings_for(s3_endpoint, bucket))
+    store._part_size = 5 * 1024 * 1024
+    chunk = bytes(range(256)) * 4096  # 1 MiB
+    stored = await store.put("music/big.pcm", stream(*[chunk] * 12), "audio/L16", {})
+    assert stored.size == 12 * len(chunk)
+    head = store._client.head_object(Bucket=bucket, Key="music/big.pcm")
+    assert head["ContentLength"] == stored.size and head["ETag"].strip('"').endswith("-3")
+    assert await store.read("music/big.pcm") == chunk * 12
+
+
+async def test_failed_stream_leaves_no_object_and_no_open_upload(s3_endpoint: str, bucket: str) -> None:
+    store = S3BlobStore.from_settings(settings_for(s3_endpoint, bucket))
+    store._part_size = 5 * 1024 * 1024
+
+    async def broken() -> AsyncIterator[bytes]:
+        for _ in range(6):
+            yield b"x" * 1024 * 1024
+        raise TransientGenerationError("provider stream broke")
+
+    with pytest.raises(TransientGenerationError):
+        await store.put("music/broken.mp3", broken(), "audio/mpeg", {})
+    assert not await store.exists("music/broken.mp3")
+    assert store._client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+async def test_presigned_url_downloads_the_bytes(store: S3BlobStore) -> None:
+    await store.put("music/signed.mp3", stream(b"\xff\xfbaudio"), "audio/mpeg", {})
+    link = await store.signed_url("music/signed.mp3", timedelta(minutes=5))
+    assert "X-Amz-Signature=" in link.url and "X-Amz-Expires=300" in link.url
+    response = httpx.get(link.url)
+    assert response.status_code == 200 and response.content == b"\xff\xfbaudio"
+
+
+async def test_delete_removes_the_object(store: S3BlobStore) -> None:
+    await store.put("music/gone.mp3", stream(b"x"), "audio/mpeg", {})
+    await store.delete("music/gone.mp3")
+    assert not await store.exists("music/gone.mp3")
+
+
+async def test_missing_bucket_is_permanent_and_names_the_bucket(s3_endpoint: str) -> None:
+    store = S3BlobStore.from_settings(settings_for(s3_endpoint, "no-such-bucket-here"))
+    with pytest.raises(PermanentGenerationError, match="bucket does not exist for bucket no-such-bucket-here"):
+        await store.put("music/x.mp3", stream(b"x"), "audio/mpeg", {})
+
+
+async def test_unreachable_endpoint_is_transient() -> None:
+    store = S3BlobStore.from_settings(settings_for("http://127.0.0.1:9", "b"))
+    with pytest.raises(TransientGenerationError, match="unreachable"):
+        await store.put("music/x.mp3", stream(b"x"), "audio/mpeg", {})
+
+
+def test_default_public_url_is_the_seed_style() -> None:
+    store = S3BlobStore.from_settings(
+        Settings(_env_file=None, blob_store="s3", s3_bucket="songy-wongy-music")  # type: ignore[call-arg]
+    )
+    assert store.public_url("music/2024-09-01T00-45-30-123Z_My_Awesome_Song.mp3") == (
+        "https://songy-wongy-music.s3.amazonaws.com/music/2024-09-01T00-45-30-123Z_My_Awesome_Song.mp3"
+    )
+
+
+@pytest.fixture(scope="module")
+def denied_store() -> Iterator[S3BlobStore]:
+    """A moto server enforcing IAM, and credentials of a user with no S3 permission at all."""
+    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "3"}) as endpoint:
+        common = {"endpoint_url": endpoint, "region_name": "us-east-1"}
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        boto3.client("s3", **common, **keys).create_bucket(Bucket="locked")
+        iam = boto3.client("iam", **common, **keys)
+        iam.create_user(UserName="nobody")
+        key = iam.create_access_key(UserName="nobody")["AccessKey"]
+        yield S3BlobStore.from_settings(
+            Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                blob_store="s3",
+                s3_endpoint_url=endpoint,
+                s3_bucket="locked",
+                s3_access_key_id=key["AccessKeyId"],
+                s3_secret_access_key=key["SecretAccessKey"],
+            )
+        )
+
+
+async def test_access_denied_is_permanent_and_names_the_bucket(denied_store: S3BlobStore) -> None:
+    with pytest.raises(PermanentGenerationError, match="access denied for bucket locked"):
+        await denied_store.put("music/x.mp3", stream(b"x"), "audio/mpeg", {})
