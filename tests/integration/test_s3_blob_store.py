@@ -95,7 +95,8 @@ async def test_presigned_url_downloads_the_bytes(store: S3BlobStore) -> None:
     await store.put("music/signed.mp3", stream(b"\xff\xfbaudio"), "audio/mpeg", {})
     link = await store.signed_url("music/signed.mp3", timedelta(minutes=5))
     assert "X-Amz-Signature=" in link.url and "X-Amz-Expires=300" in link.url
-    response = httpx.get(link.url)
+    async with httpx.AsyncClient() as client:
+        response = await client.get(link.url)
     assert response.status_code == 200 and response.content == b"\xff\xfbaudio"
 
 
