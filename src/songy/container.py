@@ -22,6 +22,7 @@ from songy.domain.use_cases.process_generation import ProcessGeneration, RetryPo
 from songy.domain.use_cases.reap_stale_generations import ReapStaleGenerations
 from songy.domain.use_cases.relay_outbox import RelayOutbox
 from songy.domain.use_cases.resolve_user import ResolveUser
+from songy.domain.use_cases.sync_user import SyncUser
 from songy.entrypoints.background import BackgroundLoops, OutboxSignal
 from songy.settings import Settings
 
@@ -34,6 +35,12 @@ def _clerk_verifier(settings: Settings) -> object:
         settings.clerk_issuer or "",
         authorized_parties=settings.clerk_authorized_parties,
     )
+
+
+def _clerk_webhooks(settings: Settings) -> object:
+    from songy.adapters.clerk.webhooks import ClerkWebhookVerifier
+
+    return ClerkWebhookVerifier(settings.clerk_webhook_secret or "")
 
 
 def _s3_store(settings: Settings) -> object:
@@ -73,6 +80,8 @@ class Container(containers.DeclarativeContainer):
         clerk=providers.Singleton(_clerk_verifier, settings),
     )
 
+    clerk_webhooks = providers.Singleton(_clerk_webhooks, settings)
+
     blob_store = providers.Selector(
         settings.provided.blob_store,
         local=providers.Singleton(
@@ -111,6 +120,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     generate_music = providers.Singleton(GenerateMusic, unit_of_work.provider, resolve_user, ids, clock)
+    sync_user = providers.Singleton(SyncUser, unit_of_work.provider, ids, clock)
     get_music_status = providers.Singleton(GetMusicStatus, unit_of_work.provider, resolve_user)
     get_download_link = providers.Singleton(
         GetDownloadLink,

@@ -158,3 +158,26 @@ async def test_concurrent_writers_do_not_fail(harness: Harness) -> None:
     await asyncio.gather(*(write(i) for i in range(20)))
     async with harness.uow() as uow:
         assert await uow.outbox.pending_count() == 20
+
+
+async def test_inbox_accepts_a_message_id_once(harness: Harness) -> None:
+    async with harness.uow() as uow:
+        assert await uow.inbox.add_if_new("msg_1", "clerk", T0) is True
+        assert await uow.inbox.add_if_new("msg_1", "clerk", T0) is False
+        assert await uow.inbox.add_if_new("msg_1", "other", T0) is True
+        await uow.commit()
+    async with harness.uow() as uow:
+        assert await uow.inbox.add_if_new("msg_1", "clerk", T0) is False
+
+
+async def test_user_soft_delete_round_trips(harness: Harness) -> None:
+    user = await harness.seed_user("c1")
+    async with harness.uow() as uow:
+        loaded = await uow.users.get_by_clerk_id("c1")
+        assert loaded is not None and not loaded.is_deleted
+        loaded.deleted_at = T0 + timedelta(hours=1)
+        await uow.users.save(loaded)
+        await uow.commit()
+    async with harness.uow() as uow:
+        again = await uow.users.get_by_clerk_id("c1")
+        assert again is not None and again.id == user.id and again.deleted_at == T0 + timedelta(hours=1)

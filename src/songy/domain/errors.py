@@ -94,3 +94,9 @@ class IdentityProviderUnavailable(DomainError):
     """The identity provider's keys could not be fetched: the fault is ours, not the caller's."""
 
     code = "AUTH_UNAVAILABLE"
+
+
+class WebhookRejected(DomainError):
+    """An inbound webhook failed verification (signature, timestamp, headers) or is malformed."""
+
+    code = "WEBHOOK_REJECTED"

@@ -14,6 +14,22 @@ class User:
     name: str | None
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass(frozen=True)
+class UserProfileChange:
+    """What the identity provider says happened to a user (``user.created``/``updated``/``deleted``)."""
+
+    message_id: str
+    kind: str
+    clerk_id: str
+    email: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,19 @@ class MusicRepository(Protocol):
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
 
-    async def get_by_clerk_id(self, clerk_id: str) -> User | None: ...
+    async def get_by_clerk_id(self, clerk_id: str) -> User | None:
+        """The user with this clerkId, deleted or not."""
+        ...
+
+    async def save(self, user: User) -> None: ...
+
+
+class ProcessedMessages(Protocol):
+    """Ids of inbound messages (webhooks) already applied, so a redelivery is not applied twice."""
+
+    async def add_if_new(self, message_id: str, source: str, now: datetime) -> bool:
+        """Record the id; ``False`` when it was already there."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class UnitOfWork(Protocol):
     music: MusicRepository
     users: UserRepository
     outbox: Outbox
+    inbox: ProcessedMessages
 
     async def __aenter__(self) -> Self: ...
 

@@ -24,6 +24,7 @@ class MemoryDatabase:
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     published: dict[int, datetime] = field(default_factory=dict)
     errors: dict[int, str] = field(default_factory=dict)
+    processed: dict[tuple[str, str], datetime] = field(default_factory=dict)
     next_outbox_id: int = 1
 
 
@@ -73,6 +74,21 @@ class MemoryUserRepository:
         stored = self._uow.db.users.get(clerk_id)
         return copy.deepcopy(stored) if stored is not None else None
 
+    async def save(self, user: User) -> None:
+        self._uow.staged_users[user.clerk_id] = user
+
+
+class MemoryProcessedMessages:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_if_new(self, message_id: str, source: str, now: datetime) -> bool:
+        key = (source, message_id)
+        if key in self._uow.db.processed or key in self._uow.staged_processed:
+            return False
+        self._uow.staged_processed[key] = now
+        return True
+
 
 class MemoryOutbox:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
@@ -107,6 +123,7 @@ class MemoryUnitOfWork:
         self.music = MemoryMusicRepository(self)
         self.users = MemoryUserRepository(self)
         self.outbox = MemoryOutbox(self)
+        self.inbox = MemoryProcessedMessages(self)
         self._reset()
 
     def _reset(self) -> None:
@@ -115,6 +132,7 @@ class MemoryUnitOfWork:
         self.staged_events: list[tuple[DomainEvent, datetime]] = []
         self.staged_published: dict[int, datetime] = {}
         self.staged_postponed: dict[int, tuple[datetime, str]] = {}
+        self.staged_processed: dict[tuple[str, str], datetime] = {}
 
     async def __aenter__(self) -> Self:
         self._reset()
@@ -140,6 +158,7 @@ class MemoryUnitOfWork:
             db.next_outbox_id += 1
             db.outbox[message_id] = OutboxMessage(message_id, event, available_at, attempts=0)
             wrote_events = True
+        db.processed.update(self.staged_processed)
         db.published.update(self.staged_published)
         for message_id, (until, error) in self.staged_postponed.items():
             message = db.outbox[message_id]

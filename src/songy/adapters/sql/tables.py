@@ -34,6 +34,15 @@ users = Table(
     Column("name", String(255)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True)),
+)
+
+processed_messages = Table(
+    "processed_messages",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("message_id", String(255), primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
 )
 
 music = Table(

@@ -8,6 +8,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from songy.adapters.sql import tables
@@ -105,15 +107,40 @@ class SqlUserRepository:
         self._uow = uow
 
     async def add(self, user: User) -> None:
-        values = {k: getattr(user, k) for k in ("id", "clerk_id", "email", "name", "created_at", "updated_at")}
-        await self._uow.connection.execute(insert(tables.users).values(**values))
+        await self._uow.connection.execute(insert(tables.users).values(id=user.id, **_user_values(user)))
+
+    async def save(self, user: User) -> None:
+        statement = update(tables.users).where(tables.users.c.id == user.id).values(**_user_values(user))
+        await self._uow.connection.execute(statement)
 
     async def get_by_clerk_id(self, clerk_id: str) -> User | None:
         query = select(tables.users).where(tables.users.c.clerk_id == clerk_id)
         row = (await self._uow.connection.execute(query)).first()
         if row is None:
             return None
-        return User(row.id, row.clerk_id, row.email, row.name, _utc(row.created_at), _utc(row.updated_at))
+        deleted_at = _utc(row.deleted_at) if row.deleted_at is not None else None
+        return User(row.id, row.clerk_id, row.email, row.name, _utc(row.created_at), _utc(row.updated_at), deleted_at)
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    names = ("clerk_id", "email", "name", "created_at", "updated_at", "deleted_at")
+    return {name: getattr(user, name) for name in names}
+
+
+class SqlProcessedMessages:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_if_new(self, message_id: str, source: str, now: datetime) -> bool:
+        dialect = self._uow.connection.dialect.name
+        insert_fn = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert_fn(tables.processed_messages)
+            .values(source=source, message_id=message_id, processed_at=now)
+            .on_conflict_do_nothing(index_elements=["source", "message_id"])
+        )
+        result = await self._uow.connection.execute(statement)
+        return result.rowcount == 1
 
 
 class SqlOutbox:
@@ -178,6 +205,7 @@ class SqlUnitOfWork:
         self.music = SqlMusicRepository(self)
         self.users = SqlUserRepository(self)
         self.outbox = SqlOutbox(self)
+        self.inbox = SqlProcessedMessages(self)
         self.seen: list[Music] = []
         self.wrote_events = False
 

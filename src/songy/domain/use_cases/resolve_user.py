@@ -19,6 +19,8 @@ class ResolveUser:
     async def __call__(self, uow: UnitOfWork, identity: Identity) -> User:
         user = await uow.users.get_by_clerk_id(identity.subject)
         if user is not None:
+            if user.is_deleted:
+                raise UserNotFound()
             return user
         if not self._provision_unknown:
             raise UserNotFound()

@@ -15,6 +15,7 @@ from songy.entrypoints.http.envelope import EXCEPTION_HANDLERS
 from songy.entrypoints.http.files_controller import FilesController
 from songy.entrypoints.http.health_controller import HealthController
 from songy.entrypoints.http.music_controller import MusicGeneratorController
+from songy.entrypoints.http.webhooks_controller import WebhooksController
 from songy.entrypoints.runtime import Runtime
 
 MAX_BODY_BYTES = 256 * 1024
@@ -37,7 +38,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         finally:
             await runtime.stop()
 
-    controllers: list[type] = [MusicGeneratorController, HealthController]
+    controllers: list[type] = [MusicGeneratorController, WebhooksController, HealthController]
     if settings.blob_store == "local":
         controllers.append(FilesController)
 

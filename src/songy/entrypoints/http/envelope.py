@@ -18,6 +18,7 @@ from songy.domain.errors import (
     MusicNotReady,
     UserNotFound,
     ValidationError,
+    WebhookRejected,
 )
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     MusicNotReady: 409,
     InvalidTransition: 409,
     IdentityProviderUnavailable: 503,
+    WebhookRejected: 400,
 }
 
 HTTP_CODES: dict[int, str] = {
