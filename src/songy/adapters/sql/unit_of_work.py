@@ -138,9 +138,10 @@ class SqlProcessedMessages:
             insert_fn(tables.processed_messages)
             .values(source=source, message_id=message_id, processed_at=now)
             .on_conflict_do_nothing(index_elements=["source", "message_id"])
+            .returning(tables.processed_messages.c.message_id)
         )
         result = await self._uow.connection.execute(statement)
-        return result.rowcount == 1
+        return result.first() is not None
 
 
 class SqlOutbox:
