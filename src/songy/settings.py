@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="taskiq-redis broker; unset = in-process queue")
     run_worker_in_process: bool | None = Field(None, description="default: true without redis_url")
     worker_concurrency: int = Field(4, ge=1, le=256)
+    worker_shutdown_grace_s: float = Field(30.0, ge=0, description="on SIGTERM, wait this long for running jobs")
     redelivery_idle_ms: int = Field(600_000, ge=1000, description="redeliver a job unacknowledged this long")
 
     blob_store: Literal["local", "s3"] = "local"

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from songy.adapters.sql.engine import build_engine
 from songy.adapters.sql.migrate import upgrade
-
-POSTGRES_URL = os.environ.get("SONGY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def reset_postgres(url: str = POSTGRES_URL) -> None:
-    """An empty ``public`` schema, then the migrations."""
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    upgrade(url)
+from tests.support.postgres import POSTGRES_URL, reset_postgres
 
 
 @pytest.fixture

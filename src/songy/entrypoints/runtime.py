@@ -7,7 +7,8 @@ import contextlib
 import logging
 
 from taskiq import InMemoryBroker
-from taskiq.api import run_receiver_task
+from taskiq.acks import AcknowledgeType
+from taskiq.receiver import Receiver
 
 from songy.adapters.sql.migrate import upgrade
 from songy.adapters.taskiq.broker import register_generation_task
@@ -25,6 +26,7 @@ class Runtime:
         self.consume_jobs = consume_jobs
         self.run_background = run_background
         self._receiver: asyncio.Task[None] | None = None
+        self._finish = asyncio.Event()
 
     async def start(self) -> None:
         settings = self.container.settings()
@@ -37,10 +39,15 @@ class Runtime:
             broker.is_worker_process = True
         await broker.startup()
         if self.consume_jobs and not isinstance(broker, InMemoryBroker):
-            self._receiver = asyncio.create_task(
-                run_receiver_task(broker, max_async_tasks=settings.worker_concurrency, run_startup=False),
-                name="songy-job-receiver",
+            receiver = Receiver(
+                broker,
+                max_async_tasks=settings.worker_concurrency,
+                run_startup=False,
+                ack_type=AcknowledgeType.WHEN_EXECUTED,
+                wait_tasks_timeout=settings.worker_shutdown_grace_s,
+                propagate_exceptions=False,
             )
+            self._receiver = asyncio.create_task(receiver.listen(self._finish), name="songy-job-receiver")
         if self.run_background:
             self.container.background().start()
         log.info("songy runtime started (consume_jobs=%s)", self.consume_jobs)
@@ -50,9 +57,15 @@ class Runtime:
             await self.container.background().stop()
         broker = self.container.broker()
         if self._receiver is not None:
-            self._receiver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._receiver
+            # stop taking jobs, let running ones finish within the grace period; the rest stay unacknowledged
+            # and Redis hands them to another worker
+            self._finish.set()
+            try:
+                await asyncio.wait_for(self._receiver, timeout=self.container.settings().worker_shutdown_grace_s + 5)
+            except (TimeoutError, asyncio.CancelledError):
+                self._receiver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._receiver
         if isinstance(broker, InMemoryBroker):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(broker.wait_all(), timeout=30)

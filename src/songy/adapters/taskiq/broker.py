@@ -6,8 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from taskiq import AsyncBroker, InMemoryBroker
-from taskiq_redis import RedisStreamBroker
 
+from songy.adapters.taskiq.redis_streams import ReclaimingRedisStreamBroker
 from songy.ports.jobs import JOB_NAME, QUEUE_NAME, GenerationJob
 
 log = logging.getLogger(__name__)
@@ -22,11 +22,13 @@ def build_broker(
     """Redis streams when ``redis_url`` is set (acknowledged after the task ran, redelivered to another
     worker after ``idle_timeout_ms`` if its worker died); otherwise an in-process broker."""
     if redis_url:
-        return RedisStreamBroker(
+        return ReclaimingRedisStreamBroker(
             redis_url,
             queue_name=QUEUE_NAME,
             consumer_group_name=CONSUMER_GROUP,
             idle_timeout=idle_timeout_ms,
+            xread_block=1000,
+            maxlen=100_000,
         )
     return InMemoryBroker(max_async_tasks=max_in_process_tasks, propagate_exceptions=False)
 

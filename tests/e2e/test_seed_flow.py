@@ -1,0 +1,44 @@
+"""The seed's flow as a client sees it, with the API and the worker as separate processes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from songy.adapters.codecs import decode
+from songy.domain.formats import OutputFormat
+
+from .stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def test_webhook_user_generates_polls_and_downloads(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack()
+    stack.start_api()
+    stack.start_worker()
+    stack.create_user("user_seed")
+
+    created = stack.generate("user_seed", name="My Awesome Song", lengthMs=4000)
+    assert created.status_code == 201, created.text
+    assert created.json()["message"] == "Music generation job created successfully"
+    music_id = created.json()["data"]["musicId"]
+
+    done = stack.wait_for("user_seed", music_id)
+    assert done["status"] == "COMPLETED", done
+    [key] = stack.objects()
+    assert key.startswith("music/") and key.endswith("_My_Awesome_Song.mp3")
+    assert done["audioUrl"] == f"{stack.s3_endpoint}/{stack.bucket}/{key}"
+
+    link = stack.http.get(f"/api/music-generator/download/{music_id}", headers=stack.auth("user_seed"))
+    assert link.status_code == 200
+    audio = httpx.get(link.json()["data"]["url"])
+    assert audio.status_code == 200
+    samples, rate = decode(audio.content, OutputFormat.parse("mp3_44100_128"))
+    assert rate == 44100 and abs(len(samples) / rate - 4.0) < 0.1
+
+    stack.create_user("user_other")
+    other = stack.http.get(f"/api/music-generator/status/{music_id}", headers=stack.auth("user_other"))
+    assert other.status_code == 404 and other.json()["error"]["code"] == "MUSIC_NOT_FOUND"
