@@ -19,6 +19,7 @@ from songy.domain.use_cases.generate_music import GenerateMusic
 from songy.domain.use_cases.get_download_link import GetDownloadLink
 from songy.domain.use_cases.get_music_status import GetMusicStatus
 from songy.domain.use_cases.process_generation import ProcessGeneration, RetryPolicy
+from songy.domain.use_cases.prune_outbox import PruneOutbox
 from songy.domain.use_cases.reap_stale_generations import ReapStaleGenerations
 from songy.domain.use_cases.relay_outbox import RelayOutbox
 from songy.domain.use_cases.resolve_user import ResolveUser
@@ -103,6 +104,8 @@ class Container(containers.DeclarativeContainer):
         settings.provided.redis_url,
         max_in_process_tasks=settings.provided.worker_concurrency,
         idle_timeout_ms=settings.provided.redelivery_idle_ms,
+        completed_ttl=providers.Callable(lambda s: timedelta(seconds=s.job_record_completed_ttl_s), settings),
+        failed_ttl=providers.Callable(lambda s: timedelta(seconds=s.job_record_failed_ttl_s), settings),
     )
     job_queue = providers.Singleton(TaskiqJobQueue, broker)
     event_publisher = providers.Singleton(MemoryEventPublisher)
@@ -139,10 +142,11 @@ class Container(containers.DeclarativeContainer):
         retry_policy,
         providers.Callable(lambda s: timedelta(seconds=s.reaper_deadline_s), settings),
     )
+    prune_outbox = providers.Singleton(PruneOutbox, unit_of_work.provider, clock)
     background = providers.Singleton(
         BackgroundLoops,
         relay_outbox,
-        reap_stale,
+        providers.List(reap_stale, prune_outbox),
         outbox_signal,
         poll_interval=settings.provided.outbox_poll_interval_s,
         reaper_interval=settings.provided.reaper_interval_s,

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     run_worker_in_process: bool | None = Field(None, description="default: true without redis_url")
     worker_concurrency: int = Field(4, ge=1, le=256)
     worker_shutdown_grace_s: float = Field(30.0, ge=0, description="on SIGTERM, wait this long for running jobs")
+    job_record_completed_ttl_s: int = Field(2 * 3600, ge=60, description="keep records of completed jobs")
+    job_record_failed_ttl_s: int = Field(24 * 3600, ge=60, description="keep records of failed jobs")
     redelivery_idle_ms: int = Field(600_000, ge=1000, description="redeliver a job unacknowledged this long")
 
     blob_store: Literal["local", "s3"] = "local"

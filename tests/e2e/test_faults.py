@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
+import redis
 
 from tests.support.moto import moto_server
 
@@ -94,6 +96,10 @@ def test_provider_bad_prompt_fails_at_once_with_the_reason(make_stack: Callable[
     assert done["status"] == "FAILED" and done["audioUrl"] is None
     assert "rejected the prompt" in done["error"] and "suggestion" in done["error"]
     assert len(stack.elevenlabs.calls) == 1 and stack.objects() == []
+    client = redis.Redis.from_url(stack.redis.url)
+    [record_key] = client.keys("songy:job:*")
+    assert json.loads(client.get(record_key))["outcome"] == "failed"
+    assert 86000 < client.ttl(record_key) <= 86400  # failed jobs: 24 h
 
 
 def test_provider_down_twice_fails_with_the_last_reason(make_stack: Callable[..., Stack]) -> None:

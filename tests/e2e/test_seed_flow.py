@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
 import pytest
+import redis
 
 from songy.adapters.codecs import decode
 from songy.domain.formats import OutputFormat
@@ -38,6 +40,11 @@ def test_webhook_user_generates_polls_and_downloads(make_stack: Callable[..., St
     assert audio.status_code == 200
     samples, rate = decode(audio.content, OutputFormat.parse("mp3_44100_128"))
     assert rate == 44100 and abs(len(samples) / rate - 4.0) < 0.1
+
+    [record_key] = redis.Redis.from_url(stack.redis.url).keys("songy:job:*")
+    record = json.loads(redis.Redis.from_url(stack.redis.url).get(record_key))
+    assert record["music_id"] == music_id and record["outcome"] == "completed"
+    assert 7000 < redis.Redis.from_url(stack.redis.url).ttl(record_key) <= 7200  # completed jobs: 2 h
 
     stack.create_user("user_other")
     other = stack.http.get(f"/api/music-generator/status/{music_id}", headers=stack.auth("user_other"))

@@ -181,3 +181,19 @@ async def test_user_soft_delete_round_trips(harness: Harness) -> None:
     async with harness.uow() as uow:
         again = await uow.users.get_by_clerk_id("c1")
         assert again is not None and again.id == user.id and again.deleted_at == T0 + timedelta(hours=1)
+
+
+async def test_published_messages_are_pruned_after_they_age(harness: Harness) -> None:
+    user = await harness.seed_user()
+    await harness.new_music(user, "a")
+    await harness.new_music(user, "b")
+    async with harness.uow() as uow:
+        first, second = await uow.outbox.claim_due(T0, 10)
+        await uow.outbox.mark_published(first.id, T0)
+        await uow.commit()
+    async with harness.uow() as uow:
+        assert await uow.outbox.prune_published(T0) == 0
+        assert await uow.outbox.prune_published(T0 + timedelta(seconds=1)) == 1
+        await uow.commit()
+    async with harness.uow() as uow:
+        assert [m.id for m in await uow.outbox.claim_due(T0, 10)] == [second.id]

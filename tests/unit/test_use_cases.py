@@ -193,3 +193,16 @@ async def test_reaper_fails_a_record_out_of_attempts() -> None:
     await world.reap()
     music = await world.status(ALICE, music_id)
     assert music.status is MusicStatus.FAILED and "no progress" in (music.failure_reason or "")
+
+
+async def test_pruning_keeps_pending_and_recent_messages() -> None:
+    from songy.domain.use_cases.prune_outbox import PruneOutbox
+
+    world = World()
+    await world.request()
+    await world.drain()
+    prune = PruneOutbox(world.uow, world.clock, timedelta(hours=24))
+    assert await prune() == 0
+    world.clock.advance(timedelta(hours=25))
+    assert await prune() == 2  # requested + completed, both published a day ago
+    assert world.db.outbox == {}

@@ -26,20 +26,21 @@ class OutboxSignal:
 
 
 class BackgroundLoops:
-    """Runs the relay (woken by the signal, or every ``poll_interval``) and the reaper (every
-    ``reaper_interval``) until :meth:`stop`. A failing pass is logged and tried again, never fatal."""
+    """Runs the relay (woken by the signal, or every ``poll_interval``) and the housekeeping passes (the
+    reaper, outbox pruning; every ``reaper_interval``) until :meth:`stop`. A failing pass is logged and
+    tried again, never fatal."""
 
     def __init__(
         self,
         relay: Callable[[], Awaitable[int]],
-        reap: Callable[[], Awaitable[int]],
+        housekeeping: list[Callable[[], Awaitable[int]]],
         signal: OutboxSignal,
         *,
         poll_interval: float,
         reaper_interval: float,
     ) -> None:
         self._relay = relay
-        self._reap = reap
+        self._housekeeping = housekeeping
         self._signal = signal
         self._poll_interval = poll_interval
         self._reaper_interval = reaper_interval
@@ -72,7 +73,8 @@ class BackgroundLoops:
     async def _reap_forever(self) -> None:
         while True:
             await asyncio.sleep(self._reaper_interval)
-            try:
-                await self._reap()
-            except Exception:
-                log.exception("reaper pass failed")
+            for job in self._housekeeping:
+                try:
+                    await job()
+                except Exception:
+                    log.exception("housekeeping pass %r failed", job)

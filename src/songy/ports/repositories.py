@@ -74,6 +74,10 @@ class Outbox(Protocol):
 
     async def pending_count(self) -> int: ...
 
+    async def prune_published(self, published_before: datetime) -> int:
+        """Delete messages published before the given time; return how many."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. On commit, events raised by the aggregates it saw go to the outbox atomically."""

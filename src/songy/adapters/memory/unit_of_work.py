@@ -112,6 +112,14 @@ class MemoryOutbox:
         db = self._uow.db
         return sum(1 for i in db.outbox if i not in db.published)
 
+    async def prune_published(self, published_before: datetime) -> int:
+        db = self._uow.db
+        old = [i for i, at in db.published.items() if at < published_before]
+        for message_id in old:
+            db.outbox.pop(message_id, None)
+            db.published.pop(message_id, None)
+        return len(old)
+
 
 class MemoryUnitOfWork:
     """Stages every change and applies it to :class:`MemoryDatabase` on :meth:`commit`."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -191,6 +191,11 @@ class SqlOutbox:
         t = tables.outbox
         query = select(func.count()).select_from(t).where(t.c.published_at.is_(None))
         return int((await self._uow.connection.execute(query)).scalar_one())
+
+    async def prune_published(self, published_before: datetime) -> int:
+        t = tables.outbox
+        statement = delete(t).where(t.c.published_at.is_not(None), t.c.published_at < published_before)
+        return int((await self._uow.connection.execute(statement)).rowcount or 0)
 
 
 class SqlUnitOfWork:
