@@ -17,46 +17,46 @@ class Settings(BaseSettings):
 
     mode: Literal["embedded", "production"] = Field("embedded", description="production refuses dev tokens")
     data_dir: Path = Field(Path("var"), description="where the embedded database, files and dev secret live")
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field("127.0.0.1", description="interface `songy serve` binds to")
+    port: int = Field(8000, description="port `songy serve` listens on")
     public_base_url: str | None = Field(None, description="base URL clients reach the API at")
 
     database_url: str | None = Field(None, description="SQLAlchemy async URL; default SQLite in data_dir")
     auto_migrate: bool | None = Field(None, description="run migrations at start-up (default: only on SQLite)")
     redis_url: str | None = Field(None, description="taskiq-redis broker; unset = in-process queue")
     run_worker_in_process: bool | None = Field(None, description="default: true without redis_url")
-    worker_concurrency: int = Field(4, ge=1, le=256)
+    worker_concurrency: int = Field(4, ge=1, le=256, description="jobs one process runs at once")
     worker_shutdown_grace_s: float = Field(30.0, ge=0, description="on SIGTERM, wait this long for running jobs")
     job_record_completed_ttl_s: int = Field(2 * 3600, ge=60, description="keep records of completed jobs")
     job_record_failed_ttl_s: int = Field(24 * 3600, ge=60, description="keep records of failed jobs")
     redelivery_idle_ms: int = Field(600_000, ge=1000, description="redeliver a job unacknowledged this long")
 
-    blob_store: Literal["local", "s3"] = "local"
-    s3_bucket: str = "songy-wongy-music"
-    s3_endpoint_url: str | None = None
-    s3_region: str = "us-east-1"
-    s3_access_key_id: str | None = None
-    s3_secret_access_key: str | None = None
+    blob_store: Literal["local", "s3"] = Field("local", description="where rendered audio is stored")
+    s3_bucket: str = Field("songy-wongy-music", description="bucket for `music/...` objects")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint; unset = AWS")
+    s3_region: str = Field("us-east-1", description="AWS region")
+    s3_access_key_id: str | None = Field(None, description="unset = boto3's default credential chain")
+    s3_secret_access_key: str | None = Field(None, description="secret for s3_access_key_id")
     s3_public_base_url: str | None = Field(None, description="default: https://{bucket}.s3.amazonaws.com")
-    download_url_ttl_s: int = Field(3600, ge=1, le=7 * 24 * 3600)
+    download_url_ttl_s: int = Field(3600, ge=1, le=7 * 24 * 3600, description="lifetime of download links")
 
-    audio_generator: Literal["synth", "elevenlabs"] = "synth"
-    elevenlabs_api_key: str | None = None
-    elevenlabs_base_url: str = "https://api.elevenlabs.io"
-    elevenlabs_timeout_s: float = Field(300.0, gt=0)
+    audio_generator: Literal["synth", "elevenlabs"] = Field("synth", description="who renders the audio")
+    elevenlabs_api_key: str | None = Field(None, description="sent as `xi-api-key`")
+    elevenlabs_base_url: str = Field("https://api.elevenlabs.io", description="ElevenLabs API base URL")
+    elevenlabs_timeout_s: float = Field(300.0, gt=0, description="per-read timeout of a generation call")
 
-    auth: Literal["dev", "clerk"] = "dev"
+    auth: Literal["dev", "clerk"] = Field("dev", description="dev tokens or Clerk session JWTs")
     dev_token_secret: str | None = Field(None, description="default: generated once into data_dir")
-    clerk_jwks_url: str | None = None
-    clerk_issuer: str | None = None
-    clerk_authorized_parties: list[str] = Field(default_factory=list)
-    clerk_webhook_secret: str | None = None
+    clerk_jwks_url: str | None = Field(None, description="https://<instance>/.well-known/jwks.json")
+    clerk_issuer: str | None = Field(None, description="expected `iss` of session tokens")
+    clerk_authorized_parties: list[str] = Field(default_factory=list, description="allowed `azp` (JSON list)")
+    clerk_webhook_secret: str | None = Field(None, description="Svix signing secret (`whsec_...`)")
 
-    retry_max_attempts: int = Field(2, ge=1, le=10)
-    retry_base_delay_s: float = Field(30.0, ge=0)
+    retry_max_attempts: int = Field(2, ge=1, le=10, description="attempts per generation, in all")
+    retry_base_delay_s: float = Field(30.0, ge=0, description="backoff before attempt n+1: base * 2**(n-1)")
     reaper_deadline_s: float = Field(900.0, gt=0, description="GENERATING this long without progress = lost")
-    reaper_interval_s: float = Field(60.0, gt=0)
-    outbox_poll_interval_s: float = Field(0.5, gt=0)
+    reaper_interval_s: float = Field(60.0, gt=0, description="how often the reaper and pruning run")
+    outbox_poll_interval_s: float = Field(0.5, gt=0, description="relay poll when not woken by a commit")
 
     @model_validator(mode="after")
     def _check_mode(self) -> Settings:
