@@ -18,6 +18,10 @@ import numpy as np
 from songy.domain.formats import Codec, OutputFormat
 
 CHUNK_FRAMES = 65_536
+# LAME delays its output by 576 + 529 samples and writes no gapless header through lameenc: dropping that many
+# samples from the (faded-out) tail keeps the decoded MP3 within one frame (< 26 ms) of the requested length.
+MP3_ENCODER_DELAY = 1105
+MP3_QUALITY = 5
 _AV_ENCODERS = {Codec.OPUS: ("ogg", "libopus"), Codec.ULAW: ("mulaw", "pcm_mulaw"), Codec.ALAW: ("alaw", "pcm_alaw")}
 
 
@@ -49,12 +53,14 @@ def encode(samples: np.ndarray, fmt: OutputFormat) -> Iterator[bytes]:
 
 
 def _mp3(pcm: np.ndarray, fmt: OutputFormat) -> Iterator[bytes]:
+    if len(pcm) > 4 * MP3_ENCODER_DELAY:
+        pcm = pcm[: len(pcm) - MP3_ENCODER_DELAY]
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(fmt.bitrate_kbps or 128)
     encoder.set_in_sample_rate(fmt.sample_rate)
     encoder.set_out_sample_rate(fmt.sample_rate)
     encoder.set_channels(pcm.shape[1])
-    encoder.set_quality(5)
+    encoder.set_quality(MP3_QUALITY)
     for i in range(0, len(pcm), CHUNK_FRAMES):
         data = encoder.encode(pcm[i : i + CHUNK_FRAMES].tobytes())
         if data:
@@ -100,6 +106,31 @@ def _drain(buffer: io.BytesIO) -> bytes:
     buffer.seek(0)
     buffer.truncate()
     return data
+
+
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """``(n, channels)`` float32 at ``from_rate`` to stereo float32 at ``to_rate`` (FFmpeg's resampler)."""
+    stereo = samples if samples.shape[1] == 2 else np.repeat(samples[:, :1], 2, axis=1)
+    if from_rate == to_rate:
+        return np.ascontiguousarray(stereo, dtype=np.float32)
+    resampler = av.AudioResampler(format="flt", layout="stereo", rate=to_rate)
+    blocks = []
+    for i in range(0, len(stereo), CHUNK_FRAMES):
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(stereo[i : i + CHUNK_FRAMES], dtype=np.float32).reshape(1, -1),
+            format="flt",
+            layout="stereo",
+        )
+        frame.sample_rate = from_rate
+        blocks += [f.to_ndarray().reshape(-1, 2) for f in resampler.resample(frame)]
+    blocks += [f.to_ndarray().reshape(-1, 2) for f in resampler.resample(None)]
+    return np.concatenate(blocks).astype(np.float32) if blocks else np.zeros((0, 2), np.float32)
+
+
+def transcode(data: bytes, source: OutputFormat, target: OutputFormat) -> bytes:
+    """Decode ``data`` (in ``source``), resample, and encode as ``target``."""
+    samples, rate = decode(data, source)
+    return b"".join(encode(resample(samples, rate, target.sample_rate), target))
 
 
 def decode(data: bytes, fmt: OutputFormat) -> tuple[np.ndarray, int]:

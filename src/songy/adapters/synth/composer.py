@@ -128,8 +128,8 @@ def _harmony(
             notes += [Note(t, bar, p + (12 if voice == "strings" else 0), voice, vel) for p in chord]
     if "piano" in style.instruments:
         hits = (0.0, 1.0, 2.0, 3.0) if style.density > 0.55 else (0.0, 1.5, 3.0)
-        for h in hits if section.name != "intro" else (0.0,):
-            length = beat * (4.0 if section.name == "intro" else 0.9)
+        for h in hits if section.name != "intro" else (0.0, 2.0):
+            length = beat * (2.0 if section.name == "intro" else 0.9)
             notes += [Note(t + h * beat, length, p + 12, "piano", vel * 0.8) for p in chord]
     if "guitar" in style.instruments:
         strums = (0.0, 1.0, 1.5, 2.5, 3.0) if style.density > 0.6 else (0.0, 2.0)

@@ -89,10 +89,12 @@ class Renderer:
             return wave
 
         if voice == "piano":
-            wave = partials([(k, 1 / k**1.5) for k in range(1, harmonics + 1)], decay=1.2)
+            slope = 2.5 - 1.5 * self.brightness  # brighter = flatter spectrum
+            wave = partials([(k, 1 / k**slope) for k in range(1, harmonics + 1)], decay=0.6)
             env = _adsr(total, n, self.sr, 0.004, 0.0, 1.0, 0.25)
         elif voice == "guitar":
-            wave = partials([(k, 1 / k) for k in range(1, harmonics + 1)], decay=2.0)
+            slope = 1.8 - self.brightness
+            wave = partials([(k, 1 / k**slope) for k in range(1, harmonics + 1)], decay=2.0)
             env = _adsr(total, n, self.sr, 0.002, 0.0, 1.0, 0.2)
         elif voice == "synth":
             wave = partials([(k, 1 / k) for k in range(1, harmonics + 1)])
@@ -132,7 +134,8 @@ class Renderer:
         n = int(length * sr)
         t = np.arange(n, dtype=np.float32) / sr
         bright = np.diff(self._noise[: n + 1])  # a crude high-pass: hats are all top end
-        return (bright * np.exp(-t * (12 if kind == OPEN_HAT else 70)) * 0.25).astype(np.float32)
+        level = 0.1 + 0.2 * self.brightness  # dark mixes keep the cymbals down
+        return (bright * np.exp(-t * (12 if kind == OPEN_HAT else 70)) * level).astype(np.float32)
 
     def _master(self, out: np.ndarray, composition: Composition) -> np.ndarray:
         out -= out.mean(axis=0, keepdims=True)
@@ -150,7 +153,7 @@ class Renderer:
         if fade_in:
             out[:fade_in] *= np.linspace(0, 1, fade_in, dtype=np.float32)[:, None]
         if fade_out:
-            out[n - fade_out :] *= np.linspace(1, 0, fade_out, dtype=np.float32)[:, None] ** 2
+            out[n - fade_out :] *= np.linspace(1, 0, fade_out, dtype=np.float32)[:, None]
         return out
 
 

@@ -164,7 +164,9 @@ def read_style(prompt: str, seed: int) -> Style:
         minor = match[3].startswith("min")
 
     named = [i for i in INSTRUMENTS if _has_word(text, i)] + [a for w, a in _ALIASES.items() if _has_word(text, w)]
-    instruments = tuple(dict.fromkeys(named)) or genre.instruments
+    solo = any(_has_word(text, w) for w in ("solo", "only", "just", "unaccompanied"))
+    rhythm = () if solo else tuple(i for i in genre.instruments if i in ("drums", "bass"))
+    instruments = tuple(dict.fromkeys([*rhythm, *named])) if named else genre.instruments
     if any(_has_word(text, w) for w in ("no drums", "without drums", "drumless", "beatless")):
         instruments = tuple(i for i in instruments if i != "drums")
     if not any(i for i in instruments if i not in ("drums", "bass")):

@@ -1,0 +1,86 @@
+"""The offline composer and renderer: real music of the exact length, shaped by the prompt."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from songy.adapters.synth.generator import SynthAudioGenerator, render
+from songy.adapters.synth.style import read_style
+from songy.domain.formats import OutputFormat
+from songy.ports.audio import AudioSpec
+
+from .measures import dbfs, estimate_bpm, onsets_per_second, quietest_second_dbfs, rms, spectral_centroid
+
+PCM = OutputFormat.parse("pcm_22050")
+
+
+def synth(prompt: str, length_ms: int = 16000, seed: int | None = None) -> np.ndarray:
+    return render(AudioSpec(prompt, length_ms, PCM, "music_v1", seed=seed))
+
+
+def test_exact_length_in_samples() -> None:
+    assert synth("lofi piano", 7777).shape == (round(7.777 * 22050), 2)
+
+
+def test_same_prompt_same_piece_and_seed_changes_it() -> None:
+    assert np.array_equal(synth("jazz trio, swing"), synth("jazz trio, swing"))
+    assert not np.array_equal(synth("jazz trio, swing", seed=1), synth("jazz trio, swing", seed=2))
+
+
+@pytest.mark.parametrize("bpm", [80, 120, 140])
+def test_stated_tempo_is_the_measured_tempo(bpm: int) -> None:
+    assert estimate_bpm(synth(f"upbeat electronic dance music, {bpm} bpm"), PCM.sample_rate) == pytest.approx(
+        bpm, rel=0.04
+    )
+
+
+def test_faster_prompt_has_more_onsets() -> None:
+    fast = onsets_per_second(synth("rock band, 120 bpm"), PCM.sample_rate)
+    slow = onsets_per_second(synth("rock band, 80 bpm"), PCM.sample_rate)
+    assert fast > 1.25 * slow
+
+
+def test_bright_is_brighter_than_dark() -> None:
+    bright = spectral_centroid(synth("bright solo piano"), PCM.sample_rate)
+    dark = spectral_centroid(synth("dark solo piano"), PCM.sample_rate)
+    assert bright > 1.1 * dark
+
+
+def test_busy_is_denser_than_sparse() -> None:
+    busy = onsets_per_second(synth("busy intense techno"), PCM.sample_rate)
+    sparse = onsets_per_second(synth("minimal sparse ambient"), PCM.sample_rate)
+    assert busy > sparse
+
+
+def test_prompt_vocabulary() -> None:
+    style = read_style("Melancholic cinematic strings in D minor, 70 BPM, no drums", seed=0)
+    assert (style.genre, style.bpm, style.key_name) == ("classical", 70, "D minor")
+    assert "strings" in style.instruments and "drums" not in style.instruments
+    assert read_style("happy pop in Bb major", seed=0).key_name == "A# major"
+    assert read_style("lofi hip hop", seed=0).genre == "hip hop"
+    assert read_style("solo guitar", seed=0).instruments == ("guitar",)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    prompt=st.text(max_size=120),
+    length_ms=st.integers(3000, 12000),
+    seed=st.one_of(st.none(), st.integers(0, 2**32 - 1)),
+)
+def test_any_prompt_and_length_meets_the_bounds(prompt: str, length_ms: int, seed: int | None) -> None:
+    samples = render(AudioSpec(prompt or "x", length_ms, PCM, "music_v1", seed=seed))
+    assert samples.shape == (round(length_ms * PCM.sample_rate / 1000), 2)
+    assert np.isfinite(samples).all()
+    peak = float(np.max(np.abs(samples)))
+    assert 0.1 < peak <= 0.9
+    assert -24 < dbfs(rms(samples)) < -14
+    assert quietest_second_dbfs(samples, PCM.sample_rate) > -50
+
+
+async def test_generator_streams_encoded_chunks() -> None:
+    fmt = OutputFormat.parse("mp3_44100_128")
+    chunks = [c async for c in SynthAudioGenerator().generate(AudioSpec("house", 5000, fmt, "music_v1"))]
+    assert len(chunks) > 1 and all(chunks)
