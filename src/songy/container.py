@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 
+from songy.adapters.codecs import CodecTranscoder
 from songy.adapters.devauth.tokens import DevTokens
 from songy.adapters.localfs.blob_store import LocalFsBlobStore
 from songy.adapters.memory.event_publisher import MemoryEventPublisher
@@ -129,6 +130,7 @@ class Container(containers.DeclarativeContainer):
         GetDownloadLink,
         get_music_status,
         blob_store,
+        providers.Singleton(CodecTranscoder),
         providers.Callable(lambda s: timedelta(seconds=s.download_url_ttl_s), settings),
     )
     process_generation = providers.Singleton(

@@ -148,3 +148,28 @@ def test_any_json_object_gets_201_or_a_400_envelope(api: Api, body: dict[str, An
     response = api.client.post("/api/music-generator/generate", json=body, headers=api.auth())
     assert response.status_code in (201, 400)
     assert response.json()["success"] is (response.status_code == 201)
+
+
+def test_download_in_another_format_is_transcoded_once_and_cached(api: Api) -> None:
+    music_id = api.generate(lengthMs=4000).json()["data"]["musicId"]
+    api.wait_for(music_id)
+    route = f"/api/music-generator/download/{music_id}?format=wav_16000"
+    first = api.client.get(route, headers=api.auth())
+    assert first.status_code == 200 and first.json()["data"]["format"] == "wav_16000"
+    audio = api.client.get("/" + first.json()["data"]["url"].split("/", 3)[3])
+    assert audio.content[:4] == b"RIFF" and audio.headers["content-type"] == "audio/wav"
+    samples, rate = decode(audio.content, OutputFormat.parse("wav_16000"))
+    assert rate == 16000 and abs(len(samples) / rate - 4.0) < 0.06
+    blobs = api.container.settings().blob_root / "music"
+    variant = next(blobs.glob("*.wav_16000.wav"))
+    mtime = variant.stat().st_mtime_ns
+    again = api.client.get(route, headers=api.auth())
+    assert again.json()["data"]["url"].split("?")[0] == first.json()["data"]["url"].split("?")[0]
+    assert variant.stat().st_mtime_ns == mtime  # served from the cache, not transcoded again
+
+
+def test_download_with_an_unknown_format_is_400(api: Api) -> None:
+    music_id = api.generate().json()["data"]["musicId"]
+    api.wait_for(music_id)
+    response = api.client.get(f"/api/music-generator/download/{music_id}?format=flac_44100", headers=api.auth())
+    assert response.status_code == 400 and response.json()["error"]["details"][0]["field"] == "format"

@@ -41,6 +41,12 @@ def test_webhook_user_generates_polls_and_downloads(make_stack: Callable[..., St
     samples, rate = decode(audio.content, OutputFormat.parse("mp3_44100_128"))
     assert rate == 44100 and abs(len(samples) / rate - 4.0) < 0.1
 
+    wav = stack.http.get(f"/api/music-generator/download/{music_id}?format=wav_22050", headers=stack.auth("user_seed"))
+    assert wav.status_code == 200, wav.text
+    wav_audio = httpx.get(wav.json()["data"]["url"])
+    assert wav_audio.content[:4] == b"RIFF"
+    assert sorted(stack.objects()) == sorted([key, key.rsplit(".", 1)[0] + ".wav_22050.wav"])
+
     [record_key] = redis.Redis.from_url(stack.redis.url).keys("songy:job:*")
     record = json.loads(redis.Redis.from_url(stack.redis.url).get(record_key))
     assert record["music_id"] == music_id and record["outcome"] == "completed"

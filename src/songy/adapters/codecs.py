@@ -7,6 +7,7 @@ Decoding (for transcoding and for tests) goes through PyAV for every container i
 
 from __future__ import annotations
 
+import asyncio
 import io
 import wave
 from collections.abc import Iterator
@@ -131,6 +132,13 @@ def transcode(data: bytes, source: OutputFormat, target: OutputFormat) -> bytes:
     """Decode ``data`` (in ``source``), resample, and encode as ``target``."""
     samples, rate = decode(data, source)
     return b"".join(encode(resample(samples, rate, target.sample_rate), target))
+
+
+class CodecTranscoder:
+    """Implements :class:`songy.ports.audio.Transcoder` with :func:`transcode`, off the event loop."""
+
+    async def transcode(self, data: bytes, source: OutputFormat, target: OutputFormat) -> bytes:
+        return await asyncio.to_thread(transcode, data, source, target)
 
 
 def decode(data: bytes, fmt: OutputFormat) -> tuple[np.ndarray, int]:

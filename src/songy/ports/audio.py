@@ -28,3 +28,9 @@ class AudioGenerator(Protocol):
         :class:`~songy.domain.errors.PermanentGenerationError`, possibly after some chunks.
         """
         ...
+
+
+class Transcoder(Protocol):
+    async def transcode(self, data: bytes, source: OutputFormat, target: OutputFormat) -> bytes:
+        """Re-encode ``data`` from ``source`` to ``target`` (resampling as needed)."""
+        ...

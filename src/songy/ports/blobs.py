@@ -33,6 +33,10 @@ class BlobStore(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    async def read(self, key: str) -> bytes:
+        """The whole object (used for transcoding)."""
+        ...
+
     async def delete(self, key: str) -> None: ...
 
     def public_url(self, key: str) -> str:

@@ -70,6 +70,9 @@ class LocalFsBlobStore:
     async def exists(self, key: str) -> bool:
         return self.path_for(key).is_file()
 
+    async def read(self, key: str) -> bytes:
+        return await asyncio.to_thread(self.path_for(key).read_bytes)
+
     async def delete(self, key: str) -> None:
         path = self.path_for(key)
         path.unlink(missing_ok=True)

@@ -36,6 +36,9 @@ class MemoryBlobStore:
     async def exists(self, key: str) -> bool:
         return key in self.objects
 
+    async def read(self, key: str) -> bytes:
+        return self.objects[key].data
+
     async def delete(self, key: str) -> None:
         self.objects.pop(key, None)
 

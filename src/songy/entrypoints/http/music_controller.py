@@ -6,8 +6,10 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, QueryParameter
 
+from songy.domain.errors import FieldError, ValidationError
+from songy.domain.formats import OutputFormat
 from songy.domain.generation_request import GenerationRequest
 from songy.domain.user import Identity
 from songy.entrypoints.http.auth import current_identity
@@ -47,9 +49,23 @@ class MusicGeneratorController(Controller):
         music = await request.app.state.container.get_music_status()(identity, music_id[:MUSIC_ID_MAX])
         return ok(status_view(music))
 
-    @get("/download/{music_id:str}", summary="An expiring download URL for a completed track")
+    @get("/download/{music_id:str}", summary="An expiring download URL, optionally in another format")
     async def download(
-        self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        identity: NamedDependency[Identity],
+        music_id: FromPath[str],
+        output_format: Annotated[
+            str | None, QueryParameter(name="format", description="e.g. wav_44100; default: the original")
+        ] = None,
     ) -> Response[dict[str, Any]]:
-        link = await request.app.state.container.get_download_link()(identity, music_id[:MUSIC_ID_MAX])
-        return ok({"musicId": music_id, "url": link.url, "expiresAt": iso_timestamp(link.expires_at)})
+        fmt = None
+        if output_format is not None:
+            try:
+                fmt = OutputFormat.parse(output_format)
+            except ValueError as exc:
+                raise ValidationError([FieldError("format", str(exc))]) from None
+        link, served = await request.app.state.container.get_download_link()(identity, music_id[:MUSIC_ID_MAX], fmt)
+        return ok(
+            {"musicId": music_id, "format": served.name, "url": link.url, "expiresAt": iso_timestamp(link.expires_at)}
+        )
