@@ -22,7 +22,7 @@ CHUNK_FRAMES = 65_536
 # LAME delays its output by 576 + 529 samples and writes no gapless header through lameenc: dropping that many
 # samples from the (faded-out) tail keeps the decoded MP3 within one frame (< 26 ms) of the requested length.
 MP3_ENCODER_DELAY = 1105
-MP3_QUALITY = 5
+MP3_QUALITY = 5  # LAME -q5; -q7 is ~1.6x faster at audibly lower quality (docs/performance.md)
 _AV_ENCODERS = {Codec.OPUS: ("ogg", "libopus"), Codec.ULAW: ("mulaw", "pcm_mulaw"), Codec.ALAW: ("alaw", "pcm_alaw")}
 
 
@@ -38,32 +38,36 @@ def to_int16(samples: np.ndarray, channels: int) -> np.ndarray:
 
 
 def encode(samples: np.ndarray, fmt: OutputFormat) -> Iterator[bytes]:
-    """Encode ``(n, 2)`` float32 samples already at ``fmt.sample_rate``; yields chunks as they are ready."""
-    pcm = to_int16(samples, channels_of(fmt))
+    """Encode ``(n, 2)`` float32 samples already at ``fmt.sample_rate``; yields chunks as they are ready.
+    Samples are converted to 16-bit block by block, so no second full-length copy is made."""
+    channels = channels_of(fmt)
     if fmt.codec is Codec.MP3:
-        yield from _mp3(pcm, fmt)
-    elif fmt.codec is Codec.PCM:
-        for i in range(0, len(pcm), CHUNK_FRAMES):
-            yield pcm[i : i + CHUNK_FRAMES].tobytes()
-    elif fmt.codec is Codec.WAV:
-        yield _wav_header(len(pcm), fmt.sample_rate)
-        for i in range(0, len(pcm), CHUNK_FRAMES):
-            yield pcm[i : i + CHUNK_FRAMES].tobytes()
+        yield from _mp3(samples, fmt, channels)
+    elif fmt.codec in (Codec.PCM, Codec.WAV):
+        if fmt.codec is Codec.WAV:
+            yield _wav_header(len(samples), fmt.sample_rate)
+        for block in _int16_blocks(samples, channels):
+            yield block.tobytes()
     else:
-        yield from _with_av(pcm, fmt)
+        yield from _with_av(samples, fmt, channels)
 
 
-def _mp3(pcm: np.ndarray, fmt: OutputFormat) -> Iterator[bytes]:
-    if len(pcm) > 4 * MP3_ENCODER_DELAY:
-        pcm = pcm[: len(pcm) - MP3_ENCODER_DELAY]
+def _int16_blocks(samples: np.ndarray, channels: int, frames: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
+    for i in range(0, len(samples), frames):
+        yield to_int16(samples[i : i + frames], channels)
+
+
+def _mp3(samples: np.ndarray, fmt: OutputFormat, channels: int) -> Iterator[bytes]:
+    if len(samples) > 4 * MP3_ENCODER_DELAY:
+        samples = samples[: len(samples) - MP3_ENCODER_DELAY]
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(fmt.bitrate_kbps or 128)
     encoder.set_in_sample_rate(fmt.sample_rate)
     encoder.set_out_sample_rate(fmt.sample_rate)
-    encoder.set_channels(pcm.shape[1])
+    encoder.set_channels(channels)
     encoder.set_quality(MP3_QUALITY)
-    for i in range(0, len(pcm), CHUNK_FRAMES):
-        data = encoder.encode(pcm[i : i + CHUNK_FRAMES].tobytes())
+    for block in _int16_blocks(samples, channels):
+        data = encoder.encode(block.tobytes())
         if data:
             yield bytes(data)
     yield bytes(encoder.flush())
@@ -81,17 +85,16 @@ def _wav_header(frames: int, sample_rate: int) -> bytes:
     return header[:4] + (36 + data_size).to_bytes(4, "little") + header[8:40] + data_size.to_bytes(4, "little")
 
 
-def _with_av(pcm: np.ndarray, fmt: OutputFormat) -> Iterator[bytes]:
+def _with_av(samples: np.ndarray, fmt: OutputFormat, channels: int) -> Iterator[bytes]:
     container_format, codec = _AV_ENCODERS[fmt.codec]
-    layout = "stereo" if pcm.shape[1] == 2 else "mono"
+    layout = "stereo" if channels == 2 else "mono"
     buffer = io.BytesIO()
     container = av.open(buffer, "w", format=container_format)
     stream = container.add_stream(codec, rate=fmt.sample_rate, layout=layout)
     if fmt.bitrate_kbps:
         stream.bit_rate = fmt.bitrate_kbps * 1000
-    for i in range(0, len(pcm), CHUNK_FRAMES):
-        block = np.ascontiguousarray(pcm[i : i + CHUNK_FRAMES]).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(block, format="s16", layout=layout)
+    for block in _int16_blocks(samples, channels):
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block).reshape(1, -1), format="s16", layout=layout)
         frame.sample_rate = fmt.sample_rate
         for packet in stream.encode(frame):
             container.mux(packet)

@@ -23,6 +23,9 @@ MIX = {
 DRUM_PAN = {KICK: 0.0, SNARE: 0.05, HAT: 0.3, OPEN_HAT: 0.3}
 TARGET_RMS = 0.12  # about -18.4 dBFS
 PEAK_CEILING = 0.89  # about -1 dBFS
+SOFT_KNEE = 0.6  # above this, peaks are bent smoothly toward 1.0
+MASTER_PROBE_STRIDE = 7
+MASTER_BLOCK = 1 << 16
 
 
 def midi_hz(pitch: int) -> float:
@@ -138,15 +141,25 @@ class Renderer:
         return (bright * np.exp(-t * (12 if kind == OPEN_HAT else 70)) * level).astype(np.float32)
 
     def _master(self, out: np.ndarray, composition: Composition) -> np.ndarray:
-        out -= out.mean(axis=0, keepdims=True)
-        rms = float(np.sqrt(np.mean(np.square(out, dtype=np.float64))))
+        """Level to ``TARGET_RMS``, soft-limit peaks above a knee, fade in and out; in place, without
+        full-length temporaries (a 300 s stereo track is ~100 MiB of float32)."""
+        probe = out[::MASTER_PROBE_STRIDE]  # loudness and DC measured on a strided view
+        dc = probe.mean(axis=0, dtype=np.float64)
+        rms = float(np.sqrt(np.mean(np.square(probe - dc, dtype=np.float64)))) if len(probe) else 0.0
+        out -= dc.astype(np.float32)
         if rms > 1e-9:
-            out *= TARGET_RMS / rms
-        np.tanh(out * 1.2, out=out)
-        out /= 1.2
-        peak = float(np.max(np.abs(out)))
+            out *= np.float32(TARGET_RMS / rms)
+        for block in range(0, len(out), MASTER_BLOCK):
+            view = out[block : block + MASTER_BLOCK]
+            loud = np.abs(view) > SOFT_KNEE
+            if loud.any():
+                over = view[loud]
+                view[loud] = np.sign(over) * (
+                    SOFT_KNEE + (1 - SOFT_KNEE) * np.tanh((np.abs(over) - SOFT_KNEE) / (1 - SOFT_KNEE))
+                )
+        peak = max(float(out.max(initial=0.0)), -float(out.min(initial=0.0)))
         if peak > PEAK_CEILING:
-            out *= PEAK_CEILING / peak
+            out *= np.float32(PEAK_CEILING / peak)
         n = len(out)
         fade_in = min(n // 4, int(0.02 * self.sr))
         fade_out = min(n // 4, int(min(2.0, composition.length_s * 0.1) * self.sr))
