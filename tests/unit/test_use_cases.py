@@ -206,3 +206,14 @@ async def test_pruning_keeps_pending_and_recent_messages() -> None:
     world.clock.advance(timedelta(hours=25))
     assert await prune() == 2  # requested + completed, both published a day ago
     assert world.db.outbox == {}
+
+
+async def test_same_name_in_the_same_millisecond_gets_distinct_keys() -> None:
+    world = World()
+    ids = [await world.request(name="Same Song") for _ in range(6)]
+    assert await world.drain() == [Outcome.COMPLETED] * 6
+    keys = set(world.blobs.objects)
+    assert len(keys) == 6
+    assert {f"music/2024-09-01T00-45-00-00{i}Z_Same_Song.mp3" for i in range(4)} <= keys
+    fallbacks = keys - {f"music/2024-09-01T00-45-00-00{i}Z_Same_Song.mp3" for i in range(4)}
+    assert {k.removeprefix("music/2024-09-01T00-45-00-000Z_Same_Song-")[:-4] for k in fallbacks} <= set(ids)

@@ -100,3 +100,7 @@ class WebhookRejected(DomainError):
     """An inbound webhook failed verification (signature, timestamp, headers) or is malformed."""
 
     code = "WEBHOOK_REJECTED"
+
+
+class Conflict(Exception):
+    """A write lost to a concurrent one (a unique key already taken); raised by unit-of-work adapters."""

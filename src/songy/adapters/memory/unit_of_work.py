@@ -9,6 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from songy.domain.errors import Conflict
 from songy.domain.events import DomainEvent
 from songy.domain.music import Music, MusicStatus
 from songy.domain.user import User
@@ -153,6 +154,10 @@ class MemoryUnitOfWork:
 
     async def commit(self) -> None:
         db = self.db
+        taken = {m.object_key: m.id for m in db.music.values() if m.object_key}
+        for music in self.staged_music.values():
+            if music.object_key and taken.get(music.object_key, music.id) != music.id:
+                raise Conflict(f"object key {music.object_key} already taken")
         wrote_events = False
         for music in self.staged_music.values():
             for event in music.events:

@@ -64,6 +64,7 @@ music = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_music_user_created", "user_id", "created_at"),
     Index("ix_music_status_updated", "status", "updated_at"),
+    Index("ux_music_object_key", "object_key", unique=True),
 )
 
 outbox = Table(

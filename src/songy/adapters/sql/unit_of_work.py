@@ -10,9 +10,11 @@ from typing import Any, Self
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from songy.adapters.sql import tables
+from songy.domain.errors import Conflict
 from songy.domain.events import DomainEvent, event_from_payload
 from songy.domain.formats import OutputFormat
 from songy.domain.music import Music, MusicStatus
@@ -67,22 +69,22 @@ class SqlMusicRepository:
         self._uow = uow
 
     async def add(self, music: Music) -> None:
-        await self._uow.connection.execute(insert(tables.music).values(id=music.id, **_music_values(music)))
+        await self._uow.execute(insert(tables.music).values(id=music.id, **_music_values(music)))
         self._uow.seen.append(music)
 
     async def get(self, music_id: str) -> Music | None:
         query = select(tables.music).where(tables.music.c.id == music_id).with_for_update()
-        row = (await self._uow.connection.execute(query)).first()
+        row = (await self._uow.execute(query)).first()
         return self._track(_music_from_row(row)) if row else None
 
     async def get_owned(self, music_id: str, user_id: str) -> Music | None:
         query = select(tables.music).where(tables.music.c.id == music_id, tables.music.c.user_id == user_id)
-        row = (await self._uow.connection.execute(query)).first()
+        row = (await self._uow.execute(query)).first()
         return self._track(_music_from_row(row)) if row else None
 
     async def save(self, music: Music) -> None:
         statement = update(tables.music).where(tables.music.c.id == music.id).values(**_music_values(music))
-        await self._uow.connection.execute(statement)
+        await self._uow.execute(statement)
         if music not in self._uow.seen:
             self._uow.seen.append(music)
 
@@ -94,7 +96,7 @@ class SqlMusicRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        rows = (await self._uow.connection.execute(query)).all()
+        rows = (await self._uow.execute(query)).all()
         return [self._track(_music_from_row(row)) for row in rows]
 
     def _track(self, music: Music) -> Music:
@@ -107,15 +109,15 @@ class SqlUserRepository:
         self._uow = uow
 
     async def add(self, user: User) -> None:
-        await self._uow.connection.execute(insert(tables.users).values(id=user.id, **_user_values(user)))
+        await self._uow.execute(insert(tables.users).values(id=user.id, **_user_values(user)))
 
     async def save(self, user: User) -> None:
         statement = update(tables.users).where(tables.users.c.id == user.id).values(**_user_values(user))
-        await self._uow.connection.execute(statement)
+        await self._uow.execute(statement)
 
     async def get_by_clerk_id(self, clerk_id: str) -> User | None:
         query = select(tables.users).where(tables.users.c.clerk_id == clerk_id)
-        row = (await self._uow.connection.execute(query)).first()
+        row = (await self._uow.execute(query)).first()
         if row is None:
             return None
         deleted_at = _utc(row.deleted_at) if row.deleted_at is not None else None
@@ -140,7 +142,7 @@ class SqlProcessedMessages:
             .on_conflict_do_nothing(index_elements=["source", "message_id"])
             .returning(tables.processed_messages.c.message_id)
         )
-        result = await self._uow.connection.execute(statement)
+        result = await self._uow.execute(statement)
         return result.first() is not None
 
 
@@ -156,7 +158,7 @@ class SqlOutbox:
             "created_at": self._uow.now(),
             "attempts": 0,
         }
-        await self._uow.connection.execute(insert(tables.outbox).values(**values))
+        await self._uow.execute(insert(tables.outbox).values(**values))
         self._uow.wrote_events = True
 
     async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
@@ -168,7 +170,7 @@ class SqlOutbox:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        rows = (await self._uow.connection.execute(query)).all()
+        rows = (await self._uow.execute(query)).all()
         return [
             OutboxMessage(row.id, event_from_payload(row.topic, row.payload), _utc(row.available_at), row.attempts)
             for row in rows
@@ -176,7 +178,7 @@ class SqlOutbox:
 
     async def mark_published(self, message_id: int, now: datetime) -> None:
         t = tables.outbox
-        await self._uow.connection.execute(update(t).where(t.c.id == message_id).values(published_at=now))
+        await self._uow.execute(update(t).where(t.c.id == message_id).values(published_at=now))
 
     async def postpone(self, message_id: int, until: datetime, error: str) -> None:
         t = tables.outbox
@@ -185,17 +187,17 @@ class SqlOutbox:
             .where(t.c.id == message_id)
             .values(available_at=until, attempts=t.c.attempts + 1, last_error=error[:2000])
         )
-        await self._uow.connection.execute(statement)
+        await self._uow.execute(statement)
 
     async def pending_count(self) -> int:
         t = tables.outbox
         query = select(func.count()).select_from(t).where(t.c.published_at.is_(None))
-        return int((await self._uow.connection.execute(query)).scalar_one())
+        return int((await self._uow.execute(query)).scalar_one())
 
     async def prune_published(self, published_before: datetime) -> int:
         t = tables.outbox
         statement = delete(t).where(t.c.published_at.is_not(None), t.c.published_at < published_before)
-        return int((await self._uow.connection.execute(statement)).rowcount or 0)
+        return int((await self._uow.execute(statement)).rowcount or 0)
 
 
 class SqlUnitOfWork:
@@ -241,6 +243,13 @@ class SqlUnitOfWork:
         if self.wrote_events:
             self.wrote_events = False
             self._on_commit()
+
+    async def execute(self, statement: Any) -> Any:
+        """Run a statement in this transaction; a violated unique or foreign key becomes :class:`Conflict`."""
+        try:
+            return await self.connection.execute(statement)
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
 
     async def rollback(self) -> None:
         if self.connection.in_transaction():

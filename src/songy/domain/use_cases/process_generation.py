@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from songy.domain.errors import GenerationError, TransientGenerationError
+from songy.domain.errors import Conflict, GenerationError, TransientGenerationError
 from songy.domain.music import Music
 from songy.domain.naming import music_object_key
 from songy.ports.audio import AudioGenerator, AudioSpec
@@ -17,6 +17,7 @@ from songy.ports.repositories import UnitOfWorkFactory
 from songy.ports.system import Clock
 
 log = logging.getLogger(__name__)
+KEY_CANDIDATES = 5
 
 
 @dataclass(frozen=True)
@@ -76,16 +77,21 @@ class ProcessGeneration:
         return await self._finish(job, stored.url)
 
     async def _begin(self, job: GenerationJob) -> Music | None:
-        async with self._uow() as uow:
-            music = await uow.music.get(job.music_id)
-            if music is None or music.is_terminal or job.attempt < music.attempts:
-                log.info("skipping job %s attempt %s: nothing to do", job.music_id, job.attempt)
-                return None
-            now = self._clock.now()
-            music.begin_attempt(job.attempt, music_object_key(now, music.name, music.output_format), now)
-            await uow.music.save(music)
-            await uow.commit()
-            return music
+        now = self._clock.now()
+        for candidate in range(KEY_CANDIDATES):
+            async with self._uow() as uow:
+                music = await uow.music.get(job.music_id)
+                if music is None or music.is_terminal or job.attempt < music.attempts:
+                    log.info("skipping job %s attempt %s: nothing to do", job.music_id, job.attempt)
+                    return None
+                music.begin_attempt(job.attempt, _object_key(music, now, candidate), now)
+                await uow.music.save(music)
+                try:
+                    await uow.commit()
+                except Conflict:  # another track took this key in the same millisecond
+                    continue
+                return music
+        raise RuntimeError(f"no free object key for music {job.music_id}")
 
     async def _finish(self, job: GenerationJob, audio_url: str) -> Outcome:
         async with self._uow() as uow:
@@ -114,6 +120,13 @@ class ProcessGeneration:
             await uow.commit()
         log.warning("music %s attempt %s: %s (%s)", job.music_id, job.attempt, error.reason, outcome.value)
         return outcome
+
+
+def _object_key(music: Music, now: datetime, candidate: int) -> str:
+    """The seed's key at ``now``, one millisecond later per collision; the last resort adds the id."""
+    if candidate < KEY_CANDIDATES - 1:
+        return music_object_key(now + timedelta(milliseconds=candidate), music.name, music.output_format)
+    return music_object_key(now, f"{music.name}-{music.id}", music.output_format)
 
 
 def _metadata(music: Music) -> dict[str, str]:
