@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -9,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from litestar.testing import TestClient
 
 from songy.container import build_container
@@ -53,7 +56,7 @@ class Api:
 def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
     clients: list[TestClient[Any]] = []
 
-    def factory(**overrides: Any) -> Api:
+    def factory(generator: Any = None, **overrides: Any) -> Api:
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             data_dir=tmp_path / f"data{len(clients)}",
@@ -63,6 +66,8 @@ def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
             **overrides,
         )
         container = build_container(settings)
+        if generator is not None:
+            container.audio_generator.override(providers.Object(generator))
         client = TestClient(create_app(container))
         client.__enter__()
         clients.append(client)
@@ -76,3 +81,31 @@ def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
 @pytest.fixture
 def api(make_api: Callable[..., Api]) -> Api:
     return make_api()
+
+
+class GatedGenerator:
+    """An AudioGenerator that holds every job at the gate until :meth:`open` (tracks stay GENERATING)."""
+
+    def __init__(self) -> None:
+        self._open = threading.Event()
+
+    def open(self) -> None:
+        self._open.set()
+
+    async def generate(self, spec: Any) -> Any:
+        while not self._open.is_set():  # noqa: ASYNC110 - opened from the test thread, not this loop
+            await asyncio.sleep(0.02)
+        yield b"\xff\xfb" + b"\x00" * 1000
+
+
+@pytest.fixture
+def gated() -> Iterator[GatedGenerator]:
+    gate = GatedGenerator()
+    yield gate
+    gate.open()
+
+
+@pytest.fixture
+def held_api(make_api: Callable[..., Api], gated: GatedGenerator) -> Api:
+    """An app whose jobs stay GENERATING until ``gated.open()``."""
+    return make_api(generator=gated)

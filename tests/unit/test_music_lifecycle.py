@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from songy.domain.errors import InvalidTransition
-from songy.domain.events import MusicGenerationCompleted, MusicGenerationFailed, MusicGenerationRequested
+from songy.domain.events import (
+    MusicGenerationCanceled,
+    MusicGenerationCompleted,
+    MusicGenerationFailed,
+    MusicGenerationRequested,
+)
 from songy.domain.generation_request import GenerationRequest
 from songy.domain.music import Music, MusicStatus
 
@@ -48,6 +53,10 @@ class MusicLifecycle(RuleBasedStateMachine):
     @rule(reason=st.text(max_size=20))
     def fail(self, reason: str) -> None:
         self._attempt(lambda: self.music.fail(reason, self.now), MusicStatus.GENERATING, MusicStatus.FAILED)
+
+    @rule()
+    def cancel(self) -> None:
+        self._attempt(lambda: self.music.cancel(self.now), MusicStatus.GENERATING, MusicStatus.CANCELED)
 
     @rule()
     def retry(self) -> None:
@@ -92,6 +101,7 @@ class MusicLifecycle(RuleBasedStateMachine):
             MusicStatus.GENERATING: MusicGenerationRequested,
             MusicStatus.COMPLETED: MusicGenerationCompleted,
             MusicStatus.FAILED: MusicGenerationFailed,
+            MusicStatus.CANCELED: MusicGenerationCanceled,
         }[self.music.status]
         assert isinstance(last, expected)
 

@@ -217,3 +217,19 @@ async def test_same_name_in_the_same_millisecond_gets_distinct_keys() -> None:
     assert {f"music/2024-09-01T00-45-00-00{i}Z_Same_Song.mp3" for i in range(4)} <= keys
     fallbacks = keys - {f"music/2024-09-01T00-45-00-00{i}Z_Same_Song.mp3" for i in range(4)}
     assert {k.removeprefix("music/2024-09-01T00-45-00-000Z_Same_Song-")[:-4] for k in fallbacks} <= set(ids)
+
+
+async def test_canceled_while_rendering_discards_the_object() -> None:
+    from songy.domain.use_cases.manage_music import CancelMusic
+
+    world = World()
+    music_id = await world.request()
+    await world.relay()
+    [job] = world.queue.take_all()
+    music = await world.process._begin(job)
+    assert music is not None
+    await CancelMusic(world.uow, world.status._resolve_user, world.clock)(ALICE, music_id)
+    await world.blobs.put(music.object_key or "", world.generator.generate(None), "audio/mpeg", {})  # type: ignore[arg-type]
+    assert await world.process._finish(job, music.object_key or "", "url") == Outcome.SKIPPED
+    assert world.blobs.objects == {}
+    assert (await world.status(ALICE, music_id)).status is MusicStatus.CANCELED

@@ -42,8 +42,26 @@ class MusicGenerationFailed(DomainEvent):
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class MusicGenerationCanceled(DomainEvent):
+    name: ClassVar[str] = "music.generation.canceled"
+
+
+@dataclass(frozen=True)
+class MusicDeleted(DomainEvent):
+    name: ClassVar[str] = "music.deleted"
+    object_key: str | None = None
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    cls.name: cls for cls in (MusicGenerationRequested, MusicGenerationCompleted, MusicGenerationFailed)
+    cls.name: cls
+    for cls in (
+        MusicGenerationRequested,
+        MusicGenerationCompleted,
+        MusicGenerationFailed,
+        MusicGenerationCanceled,
+        MusicDeleted,
+    )
 }
 
 

@@ -1,4 +1,4 @@
-"""The Music aggregate and its lifecycle: GENERATING -> COMPLETED | FAILED (FAILED -> GENERATING on retry)."""
+"""The Music aggregate and its lifecycle: GENERATING -> COMPLETED | FAILED | CANCELED; FAILED -> GENERATING on retry."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from enum import StrEnum
 from songy.domain.errors import InvalidTransition
 from songy.domain.events import (
     DomainEvent,
+    MusicGenerationCanceled,
     MusicGenerationCompleted,
     MusicGenerationFailed,
     MusicGenerationRequested,
@@ -23,6 +24,7 @@ class MusicStatus(StrEnum):
     GENERATING = "GENERATING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    CANCELED = "CANCELED"
 
     @property
     def is_terminal(self) -> bool:
@@ -110,6 +112,13 @@ class Music:
         self.events.append(
             MusicGenerationRequested(self.id, self.user_id, attempt=self.attempts + 1, not_before=now + delay)
         )
+
+    def cancel(self, now: datetime) -> None:
+        """GENERATING -> CANCELED: the worker discards whatever it was rendering."""
+        self._require(MusicStatus.GENERATING, "cancel")
+        self.status = MusicStatus.CANCELED
+        self.updated_at = now
+        self.events.append(MusicGenerationCanceled(self.id, self.user_id))
 
     def retry(self, now: datetime) -> None:
         """The explicit way out of FAILED: back to GENERATING with a fresh attempt budget."""

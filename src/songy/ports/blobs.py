@@ -39,6 +39,10 @@ class BlobStore(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with ``prefix``; return how many."""
+        ...
+
     def public_url(self, key: str) -> str:
         """The stable URL stored as ``audioUrl``."""
         ...

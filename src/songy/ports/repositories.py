@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from songy.domain.events import DomainEvent
-from songy.domain.music import Music
+from songy.domain.music import Music, MusicStatus
 from songy.domain.user import User
 
 
@@ -27,6 +27,14 @@ class MusicRepository(Protocol):
     async def save(self, music: Music) -> None:
         """Persist changes to a record loaded in this unit of work."""
         ...
+
+    async def list_for_user(
+        self, user_id: str, *, status: MusicStatus | None, limit: int, before: tuple[datetime, str] | None
+    ) -> list[Music]:
+        """The user's records, newest first (by createdAt, then id), strictly after the ``before`` cursor."""
+        ...
+
+    async def delete(self, music_id: str) -> None: ...
 
     async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
         """GENERATING records untouched since ``updated_before`` (for the reaper)."""

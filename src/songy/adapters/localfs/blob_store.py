@@ -78,6 +78,17 @@ class LocalFsBlobStore:
         path.unlink(missing_ok=True)
         path.with_name(path.name + META_SUFFIX).unlink(missing_ok=True)
 
+    async def delete_prefix(self, prefix: str) -> int:
+        pure = PurePosixPath(prefix)
+        directory = (self.root / pure.parent).resolve()
+        if directory != self.root and self.root not in directory.parents:
+            raise InvalidKey(prefix)
+        name_prefix = pure.name if not prefix.endswith("/") else ""
+        doomed = [p for p in directory.glob("*") if p.name.startswith(name_prefix) and not p.name.endswith(META_SUFFIX)]
+        for path in doomed:
+            await self.delete(str(path.relative_to(self.root)))
+        return len(doomed)
+
     def content_type(self, key: str) -> str:
         path = self.path_for(key)
         try:

@@ -42,6 +42,12 @@ class MemoryBlobStore:
     async def delete(self, key: str) -> None:
         self.objects.pop(key, None)
 
+    async def delete_prefix(self, prefix: str) -> int:
+        doomed = [k for k in self.objects if k.startswith(prefix)]
+        for key in doomed:
+            del self.objects[key]
+        return len(doomed)
+
     def public_url(self, key: str) -> str:
         return f"{self._base_url}/{key}"
 

@@ -53,6 +53,23 @@ class MemoryMusicRepository:
     async def save(self, music: Music) -> None:
         self._uow.staged_music[music.id] = music
 
+    async def list_for_user(
+        self, user_id: str, *, status: MusicStatus | None, limit: int, before: tuple[datetime, str] | None
+    ) -> list[Music]:
+        rows = [
+            m
+            for m in self._uow.db.music.values()
+            if m.user_id == user_id
+            and (status is None or m.status is status)
+            and (before is None or (m.created_at, m.id) < before)
+        ]
+        rows.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        return [copy.deepcopy(m) for m in rows[:limit]]
+
+    async def delete(self, music_id: str) -> None:
+        self._uow.staged_deletes.add(music_id)
+        self._uow.staged_music.pop(music_id, None)
+
     async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
         ids = [
             m.id
@@ -142,6 +159,7 @@ class MemoryUnitOfWork:
         self.staged_published: dict[int, datetime] = {}
         self.staged_postponed: dict[int, tuple[datetime, str]] = {}
         self.staged_processed: dict[tuple[str, str], datetime] = {}
+        self.staged_deletes: set[str] = set()
 
     async def __aenter__(self) -> Self:
         self._reset()
@@ -164,6 +182,8 @@ class MemoryUnitOfWork:
                 self.staged_events.append((event, _available_at(event, self._clock())))
             music.events.clear()
             db.music[music.id] = copy.deepcopy(music)
+        for music_id in self.staged_deletes:
+            db.music.pop(music_id, None)
         for user in self.staged_users.values():
             db.users[user.clerk_id] = copy.deepcopy(user)
         for event, available_at in self.staged_events:

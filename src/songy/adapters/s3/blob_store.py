@@ -131,6 +131,13 @@ class S3BlobStore:
     async def delete(self, key: str) -> None:
         await self._call("delete_object", key, Key=key)
 
+    async def delete_prefix(self, prefix: str) -> int:
+        listing = await self._call("list_objects_v2", prefix, Prefix=prefix)
+        keys = [{"Key": item["Key"]} for item in listing.get("Contents", [])]
+        if keys:
+            await self._call("delete_objects", prefix, Delete={"Objects": keys, "Quiet": True})
+        return len(keys)
+
     async def read(self, key: str) -> bytes:
         response = await self._call("get_object", key, Key=key)
         return await asyncio.to_thread(response["Body"].read)

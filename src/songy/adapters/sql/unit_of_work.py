@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -87,6 +87,23 @@ class SqlMusicRepository:
         await self._uow.execute(statement)
         if music not in self._uow.seen:
             self._uow.seen.append(music)
+
+    async def list_for_user(
+        self, user_id: str, *, status: MusicStatus | None, limit: int, before: tuple[datetime, str] | None
+    ) -> list[Music]:
+        m = tables.music
+        query = select(m).where(m.c.user_id == user_id)
+        if status is not None:
+            query = query.where(m.c.status == status.value)
+        if before is not None:
+            created, music_id = before
+            query = query.where(or_(m.c.created_at < created, and_(m.c.created_at == created, m.c.id < music_id)))
+        query = query.order_by(m.c.created_at.desc(), m.c.id.desc()).limit(limit)
+        return [_music_from_row(row) for row in (await self._uow.execute(query)).all()]
+
+    async def delete(self, music_id: str) -> None:
+        await self._uow.execute(delete(tables.music).where(tables.music.c.id == music_id))
+        self._uow.seen = [m for m in self._uow.seen if m.id != music_id]
 
     async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
         query = (

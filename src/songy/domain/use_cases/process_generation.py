@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from songy.domain.errors import Conflict, GenerationError, TransientGenerationError
-from songy.domain.music import Music
+from songy.domain.music import Music, MusicStatus
 from songy.domain.naming import music_object_key
+from songy.domain.use_cases.manage_music import delete_objects
 from songy.ports.audio import AudioGenerator, AudioSpec
 from songy.ports.blobs import BlobStore
 from songy.ports.jobs import GenerationJob
@@ -74,7 +75,7 @@ class ProcessGeneration:
         except Exception as exc:  # an unexpected bug must not leave the job GENERATING forever
             log.exception("unexpected error generating music %s", music.id)
             return await self._handle_failure(job, TransientGenerationError(f"internal error: {exc!r}"))
-        return await self._finish(job, stored.url)
+        return await self._finish(job, music.object_key, stored.url)
 
     async def _begin(self, job: GenerationJob) -> Music | None:
         now = self._clock.now()
@@ -93,10 +94,13 @@ class ProcessGeneration:
                 return music
         raise RuntimeError(f"no free object key for music {job.music_id}")
 
-    async def _finish(self, job: GenerationJob, audio_url: str) -> Outcome:
+    async def _finish(self, job: GenerationJob, key: str, audio_url: str) -> Outcome:
         async with self._uow() as uow:
             music = await uow.music.get(job.music_id)
-            if music is None or music.is_terminal or music.attempts != job.attempt:
+            if music is None or music.status is MusicStatus.CANCELED:
+                await delete_objects(self._blobs, key)  # canceled or deleted while rendering: discard
+                return Outcome.SKIPPED
+            if music.is_terminal or music.attempts != job.attempt:
                 return Outcome.SKIPPED
             music.complete(audio_url, self._clock.now())
             await uow.music.save(music)

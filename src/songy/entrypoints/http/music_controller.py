@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
 from songy.domain.errors import FieldError, ValidationError
 from songy.domain.formats import OutputFormat
@@ -42,6 +42,33 @@ class MusicGeneratorController(Controller):
         music = await request.app.state.container.generate_music()(identity, generation)
         return ok(created_view(music), "Music generation job created successfully", status_code=201)
 
+    @get("/", summary="Your tracks, newest first, with cursor pagination")
+    async def list_music(
+        self,
+        request: Request[Any, Any, Any],
+        identity: NamedDependency[Identity],
+        status: FromQuery[str | None] = None,
+        limit: Annotated[str | None, QueryParameter(description="1-100, default 20")] = None,
+        cursor: FromQuery[str | None] = None,
+    ) -> Response[dict[str, Any]]:
+        size = _int_param("limit", limit, default=20)
+        page = await request.app.state.container.list_music()(identity, status=status, limit=size, cursor=cursor)
+        return ok({"items": [status_view(m) for m in page.items], "nextCursor": page.next_cursor})
+
+    @post("/{music_id:str}/cancel", status_code=200, summary="Cancel a track that is still generating")
+    async def cancel(
+        self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
+    ) -> Response[dict[str, Any]]:
+        music = await request.app.state.container.cancel_music()(identity, music_id[:MUSIC_ID_MAX])
+        return ok(status_view(music), "Music generation canceled")
+
+    @delete("/{music_id:str}", status_code=200, summary="Delete a track and its stored files (all formats)")
+    async def delete_music(
+        self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
+    ) -> Response[dict[str, Any]]:
+        await request.app.state.container.delete_music()(identity, music_id[:MUSIC_ID_MAX])
+        return ok({"musicId": music_id, "deleted": True}, "Music deleted")
+
     @get("/status/{music_id:str}", summary="Status of one of your tracks")
     async def status(
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
@@ -69,3 +96,13 @@ class MusicGeneratorController(Controller):
         return ok(
             {"musicId": music_id, "format": served.name, "url": link.url, "expiresAt": iso_timestamp(link.expires_at)}
         )
+
+
+def _int_param(name: str, raw: str | None, *, default: int) -> int:
+    """Query integers parsed here so a bad one is a VALIDATION_ERROR naming the parameter."""
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError([FieldError(name, "must be an integer")]) from None
