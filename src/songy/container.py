@@ -16,6 +16,7 @@ from songy.adapters.synth.generator import SynthAudioGenerator
 from songy.adapters.system import Cuid2Ids, SystemClock
 from songy.adapters.taskiq.broker import build_broker
 from songy.adapters.taskiq.job_queue import TaskiqJobQueue
+from songy.domain.use_cases.accounts import GetAccount, GrantCredits
 from songy.domain.use_cases.generate_music import GenerateMusic
 from songy.domain.use_cases.get_download_link import GetDownloadLink
 from songy.domain.use_cases.get_music_status import GetMusicStatus
@@ -122,13 +123,18 @@ class Container(containers.DeclarativeContainer):
         ids,
         clock,
         provision_unknown=providers.Callable(lambda s: s.auth == "dev", settings),
+        initial_credits=settings.provided.initial_credits,
     )
 
     generate_music = providers.Singleton(GenerateMusic, unit_of_work.provider, resolve_user, ids, clock)
+    get_account = providers.Singleton(GetAccount, unit_of_work.provider, resolve_user)
+    grant_credits = providers.Singleton(GrantCredits, unit_of_work.provider)
     list_music = providers.Singleton(ListMusic, unit_of_work.provider, resolve_user)
     cancel_music = providers.Singleton(CancelMusic, unit_of_work.provider, resolve_user, clock)
     delete_music = providers.Singleton(DeleteMusic, unit_of_work.provider, resolve_user, blob_store)
-    sync_user = providers.Singleton(SyncUser, unit_of_work.provider, ids, clock)
+    sync_user = providers.Singleton(
+        SyncUser, unit_of_work.provider, ids, clock, initial_credits=settings.provided.initial_credits
+    )
     get_music_status = providers.Singleton(GetMusicStatus, unit_of_work.provider, resolve_user)
     get_download_link = providers.Singleton(
         GetDownloadLink,

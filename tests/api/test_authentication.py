@@ -107,8 +107,9 @@ def add_user(api: Api, clerk_id: str) -> None:
     now = datetime.now(UTC).isoformat()
     with sqlite3.connect(api.container.settings().data_dir / "songy.db") as conn:
         conn.execute(
-            "INSERT INTO users (id, clerk_id, email, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (f"u_{clerk_id}", clerk_id, None, None, now, now),
+            "INSERT INTO users (id, clerk_id, email, name, created_at, updated_at, credits)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (f"u_{clerk_id}", clerk_id, None, None, now, now, 3600),
         )
 
 

@@ -29,6 +29,7 @@ class World:
     """Every in-memory adapter and every use case, wired as the container wires the real ones."""
 
     provision_unknown: bool = True
+    initial_credits: int = 3600
     script: list[Exception | None] = field(default_factory=list)
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(2, timedelta(seconds=30)))
 
@@ -41,7 +42,9 @@ class World:
         self.events = MemoryEventPublisher()
         self.blobs = MemoryBlobStore()
         self.generator = ScriptedAudioGenerator(self.script)
-        resolve = ResolveUser(self.ids, self.clock, provision_unknown=self.provision_unknown)
+        resolve = ResolveUser(
+            self.ids, self.clock, provision_unknown=self.provision_unknown, initial_credits=self.initial_credits
+        )
         self.generate = GenerateMusic(self.uow, resolve, self.ids, self.clock)
         self.status = GetMusicStatus(self.uow, resolve)
         self.process = ProcessGeneration(self.uow, self.generator, self.blobs, self.clock, self.retry)
@@ -57,8 +60,8 @@ class World:
     async def request(self, identity: Identity = ALICE, **fields: object) -> str:
         values: dict[str, object] = {"name": "My Awesome Song", "prompt": "upbeat electronic dance music"}
         values.update(fields)
-        music = await self.generate(identity, GenerationRequest.create(**values))  # type: ignore[arg-type]
-        return music.id
+        generated = await self.generate(identity, GenerationRequest.create(**values))  # type: ignore[arg-type]
+        return generated.music[0].id
 
     async def drain(self) -> list[Outcome]:
         """Relay due events and run every queued job until nothing is due now."""

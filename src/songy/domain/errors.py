@@ -104,3 +104,17 @@ class WebhookRejected(DomainError):
 
 class Conflict(Exception):
     """A write lost to a concurrent one (a unique key already taken); raised by unit-of-work adapters."""
+
+
+class InsufficientCredits(DomainError):
+    code = "INSUFFICIENT_CREDITS"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The same Idempotency-Key came with a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"

@@ -49,6 +49,7 @@ class Music:
     object_key: str | None = None
     failure_reason: str | None = None
     attempts: int = 0
+    credits_reserved: int = 0
     events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     @classmethod

@@ -15,6 +15,7 @@ class User:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+    credits: int = 0
 
     @property
     def is_deleted(self) -> bool:
@@ -39,3 +40,8 @@ class Identity:
     subject: str
     email: str | None = None
     name: str | None = None
+    roles: frozenset[str] = frozenset()
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles

@@ -25,12 +25,12 @@ def _settings() -> Settings:
         raise SystemExit(f"songy: configuration error: {messages}") from None
 
 
-def _dev_token(settings: Settings, user: str, ttl: timedelta) -> str:
+def _dev_token(settings: Settings, user: str, ttl: timedelta, roles: tuple[str, ...] = ()) -> str:
     from songy.container import build_container
 
     if settings.auth != "dev":
         raise SystemExit("songy: dev tokens exist only with SONGY_AUTH=dev (not in production mode)")
-    return build_container(settings).dev_tokens().mint(user, ttl=ttl)
+    return build_container(settings).dev_tokens().mint(user, ttl=ttl, roles=roles)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -62,7 +62,7 @@ def cmd_worker(_: argparse.Namespace) -> None:
 
 
 def cmd_token(args: argparse.Namespace) -> None:
-    print(_dev_token(_settings(), args.user, parse_duration(args.ttl)))
+    print(_dev_token(_settings(), args.user, parse_duration(args.ttl), tuple(args.role)))
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:
@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="mint a dev token (dev auth only)")
     token.add_argument("--user", default=DEMO_USER, help="the clerkId the token speaks for")
     token.add_argument("--ttl", default="24h")
+    token.add_argument("--role", action="append", default=[], help="a role claim, e.g. admin (repeatable)")
     token.set_defaults(func=cmd_token)
 
     demo = sub.add_parser("demo", help="run the whole flow through the HTTP API and save the track")

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from songy.domain.events import DomainEvent
+from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
 from songy.domain.user import User
 
@@ -49,6 +50,24 @@ class UserRepository(Protocol):
         ...
 
     async def save(self, user: User) -> None: ...
+
+    async def reserve_credits(self, user_id: str, amount: int) -> bool:
+        """Take ``amount`` credits if the balance covers them, atomically; ``False`` (nothing taken) if not."""
+        ...
+
+    async def add_credits(self, user_id: str, amount: int) -> None: ...
+
+
+class IdempotencyKeys(Protocol):
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None: ...
+
+    async def add(self, record: IdempotencyRecord) -> None:
+        """Raises :class:`songy.domain.errors.Conflict` when the key is taken (a concurrent request)."""
+        ...
+
+    async def delete(self, user_id: str, key: str) -> None: ...
+
+    async def prune(self, created_before: datetime) -> int: ...
 
 
 class ProcessedMessages(Protocol):
@@ -94,6 +113,7 @@ class UnitOfWork(Protocol):
     users: UserRepository
     outbox: Outbox
     inbox: ProcessedMessages
+    idempotency: IdempotencyKeys
 
     async def __aenter__(self) -> Self: ...
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import jwt
 from jwt import PyJWKClient
 
+from songy.adapters.jwt_claims import roles_of
 from songy.domain.errors import AuthenticationError, IdentityProviderUnavailable
 from songy.domain.user import Identity
 
@@ -69,4 +70,4 @@ class ClerkSessionVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise AuthenticationError("invalid token: missing subject")
-        return Identity(subject, claims.get("email"), claims.get("name"))
+        return Identity(subject, claims.get("email"), claims.get("name"), roles_of(claims))

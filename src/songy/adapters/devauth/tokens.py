@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from songy.adapters.jwt_claims import roles_of
 from songy.domain.errors import AuthenticationError
 from songy.domain.user import Identity
 
@@ -24,7 +25,15 @@ class DevTokens:
         self._secret = secret
         self._leeway = leeway
 
-    def mint(self, subject: str, *, email: str | None = None, name: str | None = None, ttl: timedelta) -> str:
+    def mint(
+        self,
+        subject: str,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        roles: tuple[str, ...] = (),
+        ttl: timedelta,
+    ) -> str:
         now = datetime.now(UTC)
         claims = {
             "sub": subject,
@@ -39,6 +48,8 @@ class DevTokens:
             claims["email"] = email
         if name:
             claims["name"] = name
+        if roles:
+            claims["roles"] = list(roles)
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     async def verify(self, token: str) -> Identity:
@@ -63,4 +74,4 @@ class DevTokens:
             raise AuthenticationError(f"invalid token: {exc}") from None
         if not claims.get("dev") or not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise AuthenticationError("invalid token: not a dev token")
-        return Identity(claims["sub"], claims.get("email"), claims.get("name"))
+        return Identity(claims["sub"], claims.get("email"), claims.get("name"), roles_of(claims))

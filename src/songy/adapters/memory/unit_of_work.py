@@ -11,6 +11,7 @@ from typing import Self
 
 from songy.domain.errors import Conflict
 from songy.domain.events import DomainEvent
+from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
 from songy.domain.user import User
 from songy.ports.repositories import OutboxMessage
@@ -26,6 +27,7 @@ class MemoryDatabase:
     published: dict[int, datetime] = field(default_factory=dict)
     errors: dict[int, str] = field(default_factory=dict)
     processed: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     next_outbox_id: int = 1
 
 
@@ -95,6 +97,41 @@ class MemoryUserRepository:
     async def save(self, user: User) -> None:
         self._uow.staged_users[user.clerk_id] = user
 
+    def _committed(self, user_id: str) -> User | None:
+        return next((u for u in self._uow.db.users.values() if u.id == user_id), None)
+
+    async def reserve_credits(self, user_id: str, amount: int) -> bool:
+        user = self._committed(user_id) or next(u for u in self._uow.staged_users.values() if u.id == user_id)
+        if user.credits + self._uow.staged_credits.get(user_id, 0) < amount:
+            return False
+        self._uow.staged_credits[user_id] = self._uow.staged_credits.get(user_id, 0) - amount
+        return True
+
+    async def add_credits(self, user_id: str, amount: int) -> None:
+        self._uow.staged_credits[user_id] = self._uow.staged_credits.get(user_id, 0) + amount
+
+
+class MemoryIdempotencyKeys:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        return self._uow.staged_idempotency.get((user_id, key)) or self._uow.db.idempotency.get((user_id, key))
+
+    async def add(self, record: IdempotencyRecord) -> None:
+        if (record.user_id, record.key) in self._uow.db.idempotency:
+            raise Conflict(f"idempotency key {record.key} taken")
+        self._uow.staged_idempotency[(record.user_id, record.key)] = record
+
+    async def delete(self, user_id: str, key: str) -> None:
+        self._uow.db.idempotency.pop((user_id, key), None)
+
+    async def prune(self, created_before: datetime) -> int:
+        old = [k for k, r in self._uow.db.idempotency.items() if r.created_at < created_before]
+        for key in old:
+            del self._uow.db.idempotency[key]
+        return len(old)
+
 
 class MemoryProcessedMessages:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
@@ -150,6 +187,7 @@ class MemoryUnitOfWork:
         self.users = MemoryUserRepository(self)
         self.outbox = MemoryOutbox(self)
         self.inbox = MemoryProcessedMessages(self)
+        self.idempotency = MemoryIdempotencyKeys(self)
         self._reset()
 
     def _reset(self) -> None:
@@ -160,6 +198,8 @@ class MemoryUnitOfWork:
         self.staged_postponed: dict[int, tuple[datetime, str]] = {}
         self.staged_processed: dict[tuple[str, str], datetime] = {}
         self.staged_deletes: set[str] = set()
+        self.staged_credits: dict[str, int] = {}
+        self.staged_idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
 
     async def __aenter__(self) -> Self:
         self._reset()
@@ -185,7 +225,13 @@ class MemoryUnitOfWork:
         for music_id in self.staged_deletes:
             db.music.pop(music_id, None)
         for user in self.staged_users.values():
-            db.users[user.clerk_id] = copy.deepcopy(user)
+            existing = db.users.get(user.clerk_id)
+            db.users[user.clerk_id] = replace(
+                copy.deepcopy(user), credits=existing.credits if existing else user.credits
+            )
+        for user in db.users.values():
+            user.credits += self.staged_credits.get(user.id, 0)
+        db.idempotency.update(self.staged_idempotency)
         for event, available_at in self.staged_events:
             message_id = db.next_outbox_id
             db.next_outbox_id += 1

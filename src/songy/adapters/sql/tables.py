@@ -35,6 +35,17 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True)),
+    Column("credits", Integer, nullable=False, default=0),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", String(40), ForeignKey("users.id"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("music_ids", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 processed_messages = Table(
@@ -60,6 +71,7 @@ music = Table(
     Column("object_key", Text),
     Column("failure_reason", Text),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("credits_reserved", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_music_user_created", "user_id", "created_at"),

@@ -17,6 +17,7 @@ from songy.adapters.sql import tables
 from songy.domain.errors import Conflict
 from songy.domain.events import DomainEvent, event_from_payload
 from songy.domain.formats import OutputFormat
+from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
 from songy.domain.user import User
 from songy.ports.repositories import OutboxMessage
@@ -43,6 +44,7 @@ def _music_from_row(row: Any) -> Music:
         object_key=row.object_key,
         failure_reason=row.failure_reason,
         attempts=row.attempts,
+        credits_reserved=row.credits_reserved,
     )
 
 
@@ -59,6 +61,7 @@ def _music_values(music: Music) -> dict[str, Any]:
         "object_key": music.object_key,
         "failure_reason": music.failure_reason,
         "attempts": music.attempts,
+        "credits_reserved": music.credits_reserved,
         "created_at": music.created_at,
         "updated_at": music.updated_at,
     }
@@ -126,7 +129,8 @@ class SqlUserRepository:
         self._uow = uow
 
     async def add(self, user: User) -> None:
-        await self._uow.execute(insert(tables.users).values(id=user.id, **_user_values(user)))
+        values = _user_values(user) | {"id": user.id, "credits": user.credits}
+        await self._uow.execute(insert(tables.users).values(**values))
 
     async def save(self, user: User) -> None:
         statement = update(tables.users).where(tables.users.c.id == user.id).values(**_user_values(user))
@@ -138,12 +142,66 @@ class SqlUserRepository:
         if row is None:
             return None
         deleted_at = _utc(row.deleted_at) if row.deleted_at is not None else None
-        return User(row.id, row.clerk_id, row.email, row.name, _utc(row.created_at), _utc(row.updated_at), deleted_at)
+        return User(
+            row.id,
+            row.clerk_id,
+            row.email,
+            row.name,
+            _utc(row.created_at),
+            _utc(row.updated_at),
+            deleted_at,
+            row.credits,
+        )
+
+    async def reserve_credits(self, user_id: str, amount: int) -> bool:
+        u = tables.users
+        statement = (
+            update(u)
+            .where(u.c.id == user_id, u.c.credits >= amount)
+            .values(credits=u.c.credits - amount)
+            .returning(u.c.id)
+        )
+        return (await self._uow.execute(statement)).first() is not None
+
+    async def add_credits(self, user_id: str, amount: int) -> None:
+        u = tables.users
+        await self._uow.execute(update(u).where(u.c.id == user_id).values(credits=u.c.credits + amount))
 
 
 def _user_values(user: User) -> dict[str, Any]:
+    """Profile fields only: the balance changes through reserve/add_credits, never by overwriting it."""
     names = ("clerk_id", "email", "name", "created_at", "updated_at", "deleted_at")
     return {name: getattr(user, name) for name in names}
+
+
+class SqlIdempotencyKeys:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        t = tables.idempotency_keys
+        row = (await self._uow.execute(select(t).where(t.c.user_id == user_id, t.c.key == key))).first()
+        if row is None:
+            return None
+        return IdempotencyRecord(row.user_id, row.key, row.fingerprint, tuple(row.music_ids), _utc(row.created_at))
+
+    async def add(self, record: IdempotencyRecord) -> None:
+        values = {
+            "user_id": record.user_id,
+            "key": record.key,
+            "fingerprint": record.fingerprint,
+            "music_ids": list(record.music_ids),
+            "created_at": record.created_at,
+        }
+        await self._uow.execute(insert(tables.idempotency_keys).values(**values))
+
+    async def delete(self, user_id: str, key: str) -> None:
+        t = tables.idempotency_keys
+        await self._uow.execute(delete(t).where(t.c.user_id == user_id, t.c.key == key))
+
+    async def prune(self, created_before: datetime) -> int:
+        t = tables.idempotency_keys
+        return int((await self._uow.execute(delete(t).where(t.c.created_at < created_before))).rowcount or 0)
 
 
 class SqlProcessedMessages:
@@ -231,6 +289,7 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(self)
         self.outbox = SqlOutbox(self)
         self.inbox = SqlProcessedMessages(self)
+        self.idempotency = SqlIdempotencyKeys(self)
         self.seen: list[Music] = []
         self.wrote_events = False
 

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from songy.domain.credits import release_credits
 from songy.domain.errors import FieldError, InvalidTransition, MusicNotFound, ValidationError
 from songy.domain.events import MusicDeleted
 from songy.domain.music import Music, MusicStatus
@@ -90,6 +91,7 @@ class CancelMusic:
             if music.status is not MusicStatus.GENERATING:
                 raise InvalidTransition(f"music {music_id} is already {music.status.value}")
             music.cancel(self._clock.now())
+            await release_credits(uow, music)
             await uow.music.save(music)
             await uow.commit()
         return music
@@ -110,6 +112,8 @@ class DeleteMusic:
             music = await uow.music.get_owned(music_id, user.id)
             if music is None:
                 raise MusicNotFound()
+            if music.status is MusicStatus.GENERATING:
+                await release_credits(uow, music)
             await uow.music.delete(music.id)
             await uow.outbox.add(MusicDeleted(music.id, music.user_id, object_key=music.object_key), music.updated_at)
             await uow.commit()

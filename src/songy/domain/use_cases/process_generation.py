@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from songy.domain.credits import release_credits
 from songy.domain.errors import Conflict, GenerationError, TransientGenerationError
 from songy.domain.music import Music, MusicStatus
 from songy.domain.naming import music_object_key
@@ -119,6 +120,7 @@ class ProcessGeneration:
                 outcome = Outcome.RETRY_SCHEDULED
             else:
                 music.fail(error.reason, now)
+                await release_credits(uow, music)
                 outcome = Outcome.FAILED
             await uow.music.save(music)
             await uow.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from songy.domain.credits import release_credits
 from songy.domain.use_cases.process_generation import RetryPolicy
 from songy.ports.repositories import UnitOfWorkFactory
 from songy.ports.system import Clock
@@ -33,6 +34,7 @@ class ReapStaleGenerations:
                     music.schedule_retry(reason, timedelta(0), now)
                 else:
                     music.fail(reason, now)
+                    await release_credits(uow, music)
                 await uow.music.save(music)
                 log.warning("reaped stale music %s (attempts=%s)", music.id, music.attempts)
             await uow.commit()

@@ -11,10 +11,11 @@ from songy.ports.system import Clock, IdGenerator
 class ResolveUser:
     """Look the caller up by clerkId; create it on first use only when ``provision_unknown`` (dev mode)."""
 
-    def __init__(self, ids: IdGenerator, clock: Clock, *, provision_unknown: bool) -> None:
+    def __init__(self, ids: IdGenerator, clock: Clock, *, provision_unknown: bool, initial_credits: int = 0) -> None:
         self._ids = ids
         self._clock = clock
         self._provision_unknown = provision_unknown
+        self._initial_credits = initial_credits
 
     async def __call__(self, uow: UnitOfWork, identity: Identity) -> User:
         user = await uow.users.get_by_clerk_id(identity.subject)
@@ -32,6 +33,7 @@ class ResolveUser:
             name=identity.name,
             created_at=now,
             updated_at=now,
+            credits=self._initial_credits,
         )
         await uow.users.add(user)
         return user

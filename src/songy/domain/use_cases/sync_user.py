@@ -26,10 +26,11 @@ class SyncUser:
     """``user.created``/``user.updated`` upsert; ``user.deleted`` marks the user deleted (their music stays,
     unreachable); a message id seen before changes nothing."""
 
-    def __init__(self, uow: UnitOfWorkFactory, ids: IdGenerator, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, ids: IdGenerator, clock: Clock, *, initial_credits: int = 0) -> None:
         self._uow = uow
         self._ids = ids
         self._clock = clock
+        self._initial_credits = initial_credits
 
     async def __call__(self, change: UserProfileChange) -> SyncResult:
         if not change.clerk_id:
@@ -49,7 +50,15 @@ class SyncUser:
                     result = SyncResult.DELETED
             elif change.kind in ("user.created", "user.updated"):
                 if user is None:
-                    user = User(self._ids.new_id(), change.clerk_id, change.email, change.name, now, now)
+                    user = User(
+                        self._ids.new_id(),
+                        change.clerk_id,
+                        change.email,
+                        change.name,
+                        now,
+                        now,
+                        credits=self._initial_credits,
+                    )
                     await uow.users.add(user)
                     result = SyncResult.CREATED
                 else:

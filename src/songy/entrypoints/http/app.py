@@ -11,6 +11,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from songy import __version__
 from songy.container import Container, build_container
+from songy.entrypoints.http.account_controller import AccountController
 from songy.entrypoints.http.envelope import EXCEPTION_HANDLERS
 from songy.entrypoints.http.files_controller import FilesController
 from songy.entrypoints.http.health_controller import HealthController
@@ -38,7 +39,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         finally:
             await runtime.stop()
 
-    controllers: list[type] = [MusicGeneratorController, WebhooksController, HealthController]
+    controllers: list[type] = [MusicGeneratorController, AccountController, WebhooksController, HealthController]
     if settings.blob_store == "local":
         controllers.append(FilesController)
 

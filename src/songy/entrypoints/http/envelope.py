@@ -12,7 +12,10 @@ from litestar.exceptions import HTTPException, ValidationException
 from songy.domain.errors import (
     AuthenticationError,
     DomainError,
+    Forbidden,
+    IdempotencyKeyReused,
     IdentityProviderUnavailable,
+    InsufficientCredits,
     InvalidTransition,
     MusicNotFound,
     MusicNotReady,
@@ -26,6 +29,9 @@ log = logging.getLogger(__name__)
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     ValidationError: 400,
     AuthenticationError: 401,
+    InsufficientCredits: 402,
+    Forbidden: 403,
+    IdempotencyKeyReused: 422,
     UserNotFound: 404,
     MusicNotFound: 404,
     MusicNotReady: 409,
@@ -37,6 +43,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
 HTTP_CODES: dict[int, str] = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
+    402: "PAYMENT_REQUIRED",
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",

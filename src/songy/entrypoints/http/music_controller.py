@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -11,6 +13,8 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from songy.domain.errors import FieldError, ValidationError
 from songy.domain.formats import OutputFormat
 from songy.domain.generation_request import GenerationRequest
+from songy.domain.idempotency import IdempotencyKey
+from songy.domain.use_cases.generate_music import MAX_BATCH
 from songy.domain.user import Identity
 from songy.entrypoints.http.auth import current_identity
 from songy.entrypoints.http.envelope import ok
@@ -30,7 +34,8 @@ class MusicGeneratorController(Controller):
         "/generate",
         status_code=201,
         summary="Start generating a track",
-        description="Answers at once with the musicId and status GENERATING; poll the status route.",
+        description="Answers at once with the musicId and status GENERATING; poll the status route. "
+        "Send an Idempotency-Key header to make retries safe for 24 h.",
     )
     async def generate(
         self,
@@ -39,8 +44,26 @@ class MusicGeneratorController(Controller):
         data: Annotated[dict[str, Any], Body(title="GenerateMusic", description=GenerateMusicBody.__doc__)],
     ) -> Response[dict[str, Any]]:
         generation = GenerationRequest.from_mapping(data)
-        music = await request.app.state.container.generate_music()(identity, generation)
-        return ok(created_view(music), "Music generation job created successfully", status_code=201)
+        result = await request.app.state.container.generate_music()(
+            identity, generation, _idempotency(request, "generate", data)
+        )
+        response = ok(created_view(result.music[0]), "Music generation job created successfully", status_code=201)
+        return _mark_replay(response, result.replayed)
+
+    @post("/batch", status_code=201, summary="Start up to 10 tracks at once (all or nothing)")
+    async def batch(
+        self,
+        request: Request[Any, Any, Any],
+        identity: NamedDependency[Identity],
+        data: Annotated[dict[str, Any], Body(title="GenerateBatch", description='{"items": [GenerateMusic, ...]}')],
+    ) -> Response[dict[str, Any]]:
+        generations = _batch_items(data)
+        result = await request.app.state.container.generate_music()(
+            identity, generations, _idempotency(request, "batch", data)
+        )
+        body = {"musicIds": [m.id for m in result.music], "items": [created_view(m) for m in result.music]}
+        response = ok(body, f"{len(result.music)} music generation jobs created successfully", status_code=201)
+        return _mark_replay(response, result.replayed)
 
     @get("/", summary="Your tracks, newest first, with cursor pagination")
     async def list_music(
@@ -106,3 +129,37 @@ def _int_param(name: str, raw: str | None, *, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValidationError([FieldError(name, "must be an integer")]) from None
+
+
+def _batch_items(data: dict[str, Any]) -> list[GenerationRequest]:
+    """Every item validated; any error names its item (``items[2].lengthMs``) and nothing is created."""
+    items = data.get("items")
+    unknown = sorted(set(data) - {"items"})
+    if unknown or not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        details = [FieldError(key, "unknown field") for key in unknown]
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+            details.append(FieldError("items", f"must be a list of 1 to {MAX_BATCH} requests"))
+        raise ValidationError(details)
+    generations, errors = [], []
+    for index, item in enumerate(items):
+        try:
+            generations.append(GenerationRequest.from_mapping(item))
+        except ValidationError as exc:
+            errors += [FieldError(f"items[{index}].{d.field}", d.message) for d in exc.details]
+    if errors:
+        raise ValidationError(errors)
+    return generations
+
+
+def _idempotency(request: Request[Any, Any, Any], route: str, body: dict[str, Any]) -> IdempotencyKey | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    canonical = json.dumps([route, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return IdempotencyKey.create(key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def _mark_replay(response: Response[dict[str, Any]], replayed: bool) -> Response[dict[str, Any]]:
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response

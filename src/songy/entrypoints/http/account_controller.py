@@ -1,0 +1,45 @@
+"""``/api/me`` (your account and credit balance) and ``/api/admin/credits`` (admins top up balances)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+
+from songy.domain.user import Identity, User
+from songy.entrypoints.http.auth import current_identity
+from songy.entrypoints.http.envelope import ok
+from songy.entrypoints.http.presenters import iso_timestamp
+
+
+def account_view(user: User) -> dict[str, Any]:
+    return {
+        "userId": user.id,
+        "clerkId": user.clerk_id,
+        "email": user.email,
+        "name": user.name,
+        "credits": user.credits,
+        "createdAt": iso_timestamp(user.created_at),
+    }
+
+
+class AccountController(Controller):
+    path = "/api"
+    tags = ["account"]
+    dependencies = {"identity": Provide(current_identity)}
+    security = [{"BearerAuth": []}]
+
+    @get("/me", summary="Your account and credit balance (one credit = one second of audio)")
+    async def me(
+        self, request: Request[Any, Any, Any], identity: NamedDependency[Identity]
+    ) -> Response[dict[str, Any]]:
+        return ok(account_view(await request.app.state.container.get_account()(identity)))
+
+    @post("/admin/credits", status_code=200, summary="Grant (or take back) credits; admin role required")
+    async def grant(
+        self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], data: JSONBody[dict[str, Any]]
+    ) -> Response[dict[str, Any]]:
+        user = await request.app.state.container.grant_credits()(identity, data.get("clerkId"), data.get("amount"))
+        return ok(account_view(user), "Credits updated")
