@@ -9,7 +9,7 @@ from dependency_injector import containers, providers
 from songy.adapters.codecs import CodecTranscoder
 from songy.adapters.devauth.tokens import DevTokens
 from songy.adapters.localfs.blob_store import LocalFsBlobStore
-from songy.adapters.memory.event_publisher import MemoryEventPublisher
+from songy.adapters.memory.event_bus import InProcessEventBus
 from songy.adapters.sql.engine import build_engine
 from songy.adapters.sql.unit_of_work import SqlUnitOfWork
 from songy.adapters.synth.generator import SynthAudioGenerator
@@ -45,6 +45,12 @@ def _clerk_webhooks(settings: Settings) -> object:
     from songy.adapters.clerk.webhooks import ClerkWebhookVerifier
 
     return ClerkWebhookVerifier(settings.clerk_webhook_secret or "")
+
+
+def _redis_event_bus(settings: Settings) -> object:
+    from songy.adapters.redis_events import RedisEventBus
+
+    return RedisEventBus(settings.redis_url or "")
 
 
 def _s3_store(settings: Settings) -> object:
@@ -111,7 +117,11 @@ class Container(containers.DeclarativeContainer):
         failed_ttl=providers.Callable(lambda s: timedelta(seconds=s.job_record_failed_ttl_s), settings),
     )
     job_queue = providers.Singleton(TaskiqJobQueue, broker)
-    event_publisher = providers.Singleton(MemoryEventPublisher)
+    event_bus = providers.Selector(
+        providers.Callable(lambda s: "redis" if s.redis_url else "local", settings),
+        local=providers.Singleton(InProcessEventBus),
+        redis=providers.Singleton(_redis_event_bus, settings),
+    )
 
     retry_policy = providers.Singleton(
         RetryPolicy,
@@ -146,7 +156,7 @@ class Container(containers.DeclarativeContainer):
     process_generation = providers.Singleton(
         ProcessGeneration, unit_of_work.provider, audio_generator, blob_store, clock, retry_policy
     )
-    relay_outbox = providers.Singleton(RelayOutbox, unit_of_work.provider, job_queue, event_publisher, clock)
+    relay_outbox = providers.Singleton(RelayOutbox, unit_of_work.provider, job_queue, event_bus, clock)
     reap_stale = providers.Singleton(
         ReapStaleGenerations,
         unit_of_work.provider,

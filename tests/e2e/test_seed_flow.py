@@ -55,3 +55,17 @@ def test_webhook_user_generates_polls_and_downloads(make_stack: Callable[..., St
     stack.create_user("user_other")
     other = stack.http.get(f"/api/music-generator/status/{music_id}", headers=stack.auth("user_other"))
     assert other.status_code == 404 and other.json()["error"]["code"] == "MUSIC_NOT_FOUND"
+
+
+def test_sse_hears_the_worker_across_processes(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack()
+    stack.start_api()
+    stack.start_worker()
+    stack.create_user("user_live")
+    stack.elevenlabs.script.append({"latency": 1.0})
+    music_id = stack.generate("user_live").json()["data"]["musicId"]
+    route = f"/api/music-generator/status/{music_id}/events"
+    with stack.http.stream("GET", route, headers=stack.auth("user_live"), timeout=30) as stream:
+        lines = [line for line in stream.iter_lines() if line.startswith("data:")]
+    statuses = [json.loads(line[5:])["status"] for line in lines]
+    assert statuses[0] == "GENERATING" and statuses[-1] == "COMPLETED"

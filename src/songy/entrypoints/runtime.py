@@ -33,6 +33,7 @@ class Runtime:
         if settings.resolved_auto_migrate:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             await asyncio.to_thread(upgrade, settings.resolved_database_url)
+        await self.container.event_bus().start()
         broker = self.container.broker()
         register_generation_task(broker, self.container.process_generation())
         if self.consume_jobs and not isinstance(broker, InMemoryBroker):
@@ -70,5 +71,6 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(broker.wait_all(), timeout=30)
         await broker.shutdown()
+        await self.container.event_bus().stop()
         await self.container.engine().dispose()
         log.info("songy runtime stopped")

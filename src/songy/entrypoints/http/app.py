@@ -16,6 +16,7 @@ from songy.entrypoints.http.envelope import EXCEPTION_HANDLERS
 from songy.entrypoints.http.files_controller import FilesController
 from songy.entrypoints.http.health_controller import HealthController
 from songy.entrypoints.http.music_controller import MusicGeneratorController
+from songy.entrypoints.http.realtime_controller import RealtimeController
 from songy.entrypoints.http.webhooks_controller import WebhooksController
 from songy.entrypoints.runtime import Runtime
 
@@ -39,7 +40,13 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         finally:
             await runtime.stop()
 
-    controllers: list[type] = [MusicGeneratorController, AccountController, WebhooksController, HealthController]
+    controllers: list[type] = [
+        MusicGeneratorController,
+        RealtimeController,
+        AccountController,
+        WebhooksController,
+        HealthController,
+    ]
     if settings.blob_store == "local":
         controllers.append(FilesController)
 

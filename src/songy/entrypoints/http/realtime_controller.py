@@ -1,0 +1,111 @@
+"""Live status: Server-Sent Events for one track, a WebSocket for all of a user's tracks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Controller, Request, WebSocket, get, websocket
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from songy.domain.errors import DomainError, MusicNotFound
+from songy.domain.music import Music
+from songy.domain.user import Identity
+from songy.entrypoints.http.auth import current_identity
+from songy.entrypoints.http.presenters import status_view
+
+KEEPALIVE_S = 15.0
+
+
+class RealtimeController(Controller):
+    path = "/api/music-generator"
+    tags = ["music"]
+
+    @get(
+        "/status/{music_id:str}/events",
+        summary="Status changes of one track as Server-Sent Events (ends at a final status)",
+        dependencies={"identity": Provide(current_identity)},
+        security=[{"BearerAuth": []}],
+    )
+    async def status_events(
+        self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
+    ) -> ServerSentEvent:
+        container = request.app.state.container
+        get_status = container.get_music_status()
+        music: Music = await get_status(identity, music_id)  # 404 before any stream starts
+        subscription = container.event_bus().subscribe(music.user_id)
+
+        async def stream() -> AsyncIterator[ServerSentEventMessage]:
+            events = aiter(subscription)
+            try:
+                current = await get_status(identity, music_id)
+                yield _message(current)
+                while not current.is_terminal:
+                    try:
+                        event = await asyncio.wait_for(anext(events), KEEPALIVE_S)
+                    except TimeoutError:
+                        yield ServerSentEventMessage(comment="keepalive")
+                        continue
+                    if event.music_id != music_id:
+                        continue
+                    try:
+                        current = await get_status(identity, music_id)
+                    except MusicNotFound:
+                        yield ServerSentEventMessage(event="deleted", data=json.dumps({"musicId": music_id}))
+                        return
+                    yield _message(current)
+            finally:
+                await subscription.close()
+
+        return ServerSentEvent(stream(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @websocket("/ws")
+    async def status_socket(self, socket: WebSocket[Any, Any, Any]) -> None:
+        """Authenticate with ``?token=`` (browsers cannot set headers on a WebSocket); then every status
+        change of the caller's tracks arrives as ``{"type": "status", "data": {...}}``."""
+        container = socket.app.state.container
+        token = socket.query_params.get("token", "")
+        try:
+            identity = await container.identity_verifier().verify(token)
+            user = await container.get_account()(identity)
+        except DomainError as exc:
+            await socket.close(code=4401, reason=exc.code)
+            return
+        await socket.accept()
+        subscription = container.event_bus().subscribe(user.id)
+        receiver = asyncio.create_task(_drain(socket))
+        try:
+            await socket.send_json({"type": "ready", "data": {"userId": user.id}})
+            async for event in subscription:
+                if receiver.done():
+                    break
+                try:
+                    music = await container.get_music_status()(identity, event.music_id)
+                except MusicNotFound:
+                    await socket.send_json({"type": "deleted", "data": {"musicId": event.music_id}})
+                    continue
+                await socket.send_json({"type": "status", "data": status_view(music)})
+        except WebSocketDisconnect:
+            pass
+        finally:
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                await receiver
+            await subscription.close()
+
+
+async def _drain(socket: WebSocket[Any, Any, Any]) -> None:
+    """Read (and ignore) what the client sends until it disconnects."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await socket.receive_data(mode="text")
+
+
+def _message(music: Music) -> ServerSentEventMessage:
+    return ServerSentEventMessage(event="status", data=json.dumps(status_view(music)), id=music.updated_at.isoformat())
