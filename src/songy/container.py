@@ -17,6 +17,7 @@ from songy.adapters.system import Cuid2Ids, SystemClock
 from songy.adapters.taskiq.broker import build_broker
 from songy.adapters.taskiq.job_queue import TaskiqJobQueue
 from songy.domain.use_cases.accounts import GetAccount, GrantCredits
+from songy.domain.use_cases.expire_audio import ExpireAudio
 from songy.domain.use_cases.generate_music import GenerateMusic
 from songy.domain.use_cases.get_download_link import GetDownloadLink
 from songy.domain.use_cases.get_music_status import GetMusicStatus
@@ -165,10 +166,19 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(lambda s: timedelta(seconds=s.reaper_deadline_s), settings),
     )
     prune_outbox = providers.Singleton(PruneOutbox, unit_of_work.provider, clock)
+    expire_audio = providers.Singleton(
+        ExpireAudio,
+        unit_of_work.provider,
+        blob_store,
+        clock,
+        providers.Callable(
+            lambda s: timedelta(days=s.audio_retention_days) if s.audio_retention_days else None, settings
+        ),
+    )
     background = providers.Singleton(
         BackgroundLoops,
         relay_outbox,
-        providers.List(reap_stale, prune_outbox),
+        providers.List(reap_stale, prune_outbox, expire_audio),
         outbox_signal,
         poll_interval=settings.provided.outbox_poll_interval_s,
         reaper_interval=settings.provided.reaper_interval_s,

@@ -118,3 +118,9 @@ class IdempotencyKeyReused(DomainError):
 
 class Forbidden(DomainError):
     code = "FORBIDDEN"
+
+
+class MusicExpired(DomainError):
+    """The track's audio was removed by the retention policy; the record remains."""
+
+    code = "MUSIC_EXPIRED"

@@ -50,6 +50,7 @@ class Music:
     failure_reason: str | None = None
     attempts: int = 0
     credits_reserved: int = 0
+    expired_at: datetime | None = None
     events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -120,6 +121,15 @@ class Music:
         self.status = MusicStatus.CANCELED
         self.updated_at = now
         self.events.append(MusicGenerationCanceled(self.id, self.user_id))
+
+    def expire(self, now: datetime) -> str | None:
+        """Retention: the audio goes, the record stays (COMPLETED, no ``audioUrl``). Returns the object key."""
+        self._require(MusicStatus.COMPLETED, "expire the audio of")
+        key = self.object_key
+        self.audio_url = None
+        self.expired_at = now
+        self.updated_at = now
+        return key
 
     def retry(self, now: datetime) -> None:
         """The explicit way out of FAILED: back to GENERATING with a fresh attempt budget."""

@@ -33,7 +33,7 @@ class BackgroundLoops:
     def __init__(
         self,
         relay: Callable[[], Awaitable[int]],
-        housekeeping: list[Callable[[], Awaitable[int]]],
+        housekeeping: list[Callable[[], Awaitable[object]]],
         signal: OutboxSignal,
         *,
         poll_interval: float,

@@ -74,6 +74,27 @@ def cmd_migrate(_: argparse.Namespace) -> None:
     print("database is at the latest schema")
 
 
+def cmd_cleanup(args: argparse.Namespace) -> None:
+    from songy.container import build_container
+
+    settings = _settings()
+    if not settings.audio_retention_days:
+        raise SystemExit("songy: set SONGY_AUDIO_RETENTION_DAYS to expire audio")
+
+    async def run() -> list[object]:
+        container = build_container(settings)
+        try:
+            return await container.expire_audio()(dry_run=args.dry_run)
+        finally:
+            await container.engine().dispose()
+
+    report = asyncio.run(run())
+    verb = "would expire" if args.dry_run else "expired"
+    for track in report:
+        print(f"{verb} {track.music_id} {track.object_key}")  # type: ignore[attr-defined]
+    print(f"{verb} the audio of {len(report)} tracks (older than {settings.audio_retention_days} days)")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from songy.container import build_container
     from songy.entrypoints.demo import embedded_server, run_demo
@@ -140,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("worker", help="consume generation jobs from Redis").set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+
+    cleanup = sub.add_parser("cleanup", help="expire audio past SONGY_AUDIO_RETENTION_DAYS (records stay)")
+    cleanup.add_argument("--dry-run", action="store_true", help="only report what would be deleted")
+    cleanup.set_defaults(func=cmd_cleanup)
 
     token = sub.add_parser("token", help="mint a dev token (dev auth only)")
     token.add_argument("--user", default=DEMO_USER, help="the clerkId the token speaks for")

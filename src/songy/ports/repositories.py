@@ -37,6 +37,10 @@ class MusicRepository(Protocol):
 
     async def delete(self, music_id: str) -> None: ...
 
+    async def list_expirable(self, completed_before: datetime, limit: int) -> list[Music]:
+        """COMPLETED records with audio, finished before ``completed_before``, oldest first."""
+        ...
+
     async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
         """GENERATING records untouched since ``updated_before`` (for the reaper)."""
         ...

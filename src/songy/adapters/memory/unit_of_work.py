@@ -68,6 +68,14 @@ class MemoryMusicRepository:
         rows.sort(key=lambda m: (m.created_at, m.id), reverse=True)
         return [copy.deepcopy(m) for m in rows[:limit]]
 
+    async def list_expirable(self, completed_before: datetime, limit: int) -> list[Music]:
+        ids = [
+            m.id
+            for m in sorted(self._uow.db.music.values(), key=lambda m: m.updated_at)
+            if m.status is MusicStatus.COMPLETED and m.expired_at is None and m.updated_at < completed_before
+        ][:limit]
+        return [m for i in ids if (m := await self.get(i)) is not None]
+
     async def delete(self, music_id: str) -> None:
         self._uow.staged_deletes.add(music_id)
         self._uow.staged_music.pop(music_id, None)

@@ -72,6 +72,7 @@ music = Table(
     Column("failure_reason", Text),
     Column("attempts", Integer, nullable=False, default=0),
     Column("credits_reserved", Integer, nullable=False, default=0),
+    Column("expired_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_music_user_created", "user_id", "created_at"),

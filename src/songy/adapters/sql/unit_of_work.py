@@ -45,6 +45,7 @@ def _music_from_row(row: Any) -> Music:
         failure_reason=row.failure_reason,
         attempts=row.attempts,
         credits_reserved=row.credits_reserved,
+        expired_at=_utc(row.expired_at) if row.expired_at is not None else None,
     )
 
 
@@ -62,6 +63,7 @@ def _music_values(music: Music) -> dict[str, Any]:
         "failure_reason": music.failure_reason,
         "attempts": music.attempts,
         "credits_reserved": music.credits_reserved,
+        "expired_at": music.expired_at,
         "created_at": music.created_at,
         "updated_at": music.updated_at,
     }
@@ -103,6 +105,19 @@ class SqlMusicRepository:
             query = query.where(or_(m.c.created_at < created, and_(m.c.created_at == created, m.c.id < music_id)))
         query = query.order_by(m.c.created_at.desc(), m.c.id.desc()).limit(limit)
         return [_music_from_row(row) for row in (await self._uow.execute(query)).all()]
+
+    async def list_expirable(self, completed_before: datetime, limit: int) -> list[Music]:
+        m = tables.music
+        query = (
+            select(m)
+            .where(
+                m.c.status == MusicStatus.COMPLETED.value, m.c.expired_at.is_(None), m.c.updated_at < completed_before
+            )
+            .order_by(m.c.updated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [self._track(_music_from_row(row)) for row in (await self._uow.execute(query)).all()]
 
     async def delete(self, music_id: str) -> None:
         await self._uow.execute(delete(tables.music).where(tables.music.c.id == music_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from songy.domain.errors import MusicNotReady
+from songy.domain.errors import MusicExpired, MusicNotReady
 from songy.domain.formats import OutputFormat
 from songy.domain.music import MusicStatus
 from songy.domain.naming import variant_object_key
@@ -28,6 +28,8 @@ class GetDownloadLink:
     ) -> tuple[SignedUrl, OutputFormat]:
         """The link and the format it serves."""
         music = await self._get_status(identity, music_id)
+        if music.expired_at is not None:
+            raise MusicExpired(f"the audio of {music_id} expired on {music.expired_at.date().isoformat()}")
         if music.status is not MusicStatus.COMPLETED or music.object_key is None:
             raise MusicNotReady(f"music {music_id} is {music.status.value}; a download exists once it is COMPLETED")
         if output_format is None or output_format == music.output_format:

@@ -42,4 +42,6 @@ def status_view(music: Music) -> dict[str, Any]:
     }
     if music.status is MusicStatus.FAILED:
         view["error"] = music.failure_reason
+    if music.expired_at is not None:
+        view["expiredAt"] = iso_timestamp(music.expired_at)
     return view
