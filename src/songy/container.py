@@ -22,6 +22,7 @@ from songy.domain.use_cases.generate_music import GenerateMusic
 from songy.domain.use_cases.get_download_link import GetDownloadLink
 from songy.domain.use_cases.get_music_status import GetMusicStatus
 from songy.domain.use_cases.manage_music import CancelMusic, DeleteMusic, ListMusic
+from songy.domain.use_cases.playlists import ManagePlaylists
 from songy.domain.use_cases.process_generation import ProcessGeneration, RetryPolicy
 from songy.domain.use_cases.prune_outbox import PruneOutbox
 from songy.domain.use_cases.reap_stale_generations import ReapStaleGenerations
@@ -140,6 +141,7 @@ class Container(containers.DeclarativeContainer):
     generate_music = providers.Singleton(GenerateMusic, unit_of_work.provider, resolve_user, ids, clock)
     get_account = providers.Singleton(GetAccount, unit_of_work.provider, resolve_user)
     grant_credits = providers.Singleton(GrantCredits, unit_of_work.provider)
+    playlists = providers.Singleton(ManagePlaylists, unit_of_work.provider, resolve_user, ids, clock)
     list_music = providers.Singleton(ListMusic, unit_of_work.provider, resolve_user)
     cancel_music = providers.Singleton(CancelMusic, unit_of_work.provider, resolve_user, clock)
     delete_music = providers.Singleton(DeleteMusic, unit_of_work.provider, resolve_user, blob_store)

@@ -197,3 +197,23 @@ async def test_published_messages_are_pruned_after_they_age(harness: Harness) ->
         await uow.commit()
     async with harness.uow() as uow:
         assert [m.id for m in await uow.outbox.claim_due(T0, 10)] == [second.id]
+
+
+async def test_playlist_round_trip_and_cascade_on_music_delete(harness: Harness) -> None:
+    from songy.domain.playlist import Playlist
+
+    user = await harness.seed_user()
+    await harness.new_music(user, "a")
+    await harness.new_music(user, "b")
+    async with harness.uow() as uow:
+        await uow.playlists.add(Playlist("p1", user.id, "Mix", T0, T0, ["b", "a"]))
+        await uow.commit()
+    async with harness.uow() as uow:
+        playlist = await uow.playlists.get_owned("p1", user.id)
+        assert playlist is not None and playlist.track_ids == ["b", "a"]
+        assert await uow.playlists.get_owned("p1", "someone-else") is None
+        await uow.music.delete("b")
+        await uow.commit()
+    async with harness.uow() as uow:
+        [listed] = await uow.playlists.list_for_user(user.id)
+        assert listed.track_ids == ["a"]

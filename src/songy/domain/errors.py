@@ -124,3 +124,16 @@ class MusicExpired(DomainError):
     """The track's audio was removed by the retention policy; the record remains."""
 
     code = "MUSIC_EXPIRED"
+
+
+class PlaylistNotFound(DomainError):
+    code = "PLAYLIST_NOT_FOUND"
+
+    def __init__(self, message: str = "Playlist not found") -> None:
+        super().__init__(message)
+
+
+class TrackNotPlayable(DomainError):
+    """Only COMPLETED tracks with audio go into playlists."""
+
+    code = "MUSIC_NOT_READY"

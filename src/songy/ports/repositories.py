@@ -11,6 +11,7 @@ from typing import Protocol, Self
 from songy.domain.events import DomainEvent
 from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
+from songy.domain.playlist import Playlist
 from songy.domain.user import User
 
 
@@ -44,6 +45,18 @@ class MusicRepository(Protocol):
     async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
         """GENERATING records untouched since ``updated_before`` (for the reaper)."""
         ...
+
+
+class PlaylistRepository(Protocol):
+    async def add(self, playlist: Playlist) -> None: ...
+
+    async def get_owned(self, playlist_id: str, user_id: str) -> Playlist | None: ...
+
+    async def list_for_user(self, user_id: str) -> list[Playlist]: ...
+
+    async def save(self, playlist: Playlist) -> None: ...
+
+    async def delete(self, playlist_id: str) -> None: ...
 
 
 class UserRepository(Protocol):
@@ -114,6 +127,7 @@ class UnitOfWork(Protocol):
     """One transaction. On commit, events raised by the aggregates it saw go to the outbox atomically."""
 
     music: MusicRepository
+    playlists: PlaylistRepository
     users: UserRepository
     outbox: Outbox
     inbox: ProcessedMessages

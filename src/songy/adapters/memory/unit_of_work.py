@@ -13,6 +13,7 @@ from songy.domain.errors import Conflict
 from songy.domain.events import DomainEvent
 from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
+from songy.domain.playlist import Playlist
 from songy.domain.user import User
 from songy.ports.repositories import OutboxMessage
 
@@ -28,6 +29,7 @@ class MemoryDatabase:
     errors: dict[int, str] = field(default_factory=dict)
     processed: dict[tuple[str, str], datetime] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    playlists: dict[str, Playlist] = field(default_factory=dict)
     next_outbox_id: int = 1
 
 
@@ -87,6 +89,35 @@ class MemoryMusicRepository:
             if m.status is MusicStatus.GENERATING and m.updated_at < updated_before
         ][:limit]
         return [m for i in ids if (m := await self.get(i)) is not None]
+
+
+class MemoryPlaylistRepository:
+    """Writes apply at once (tests use it single-threaded); a deleted track drops out of every playlist."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def _visible(self, playlist: Playlist) -> Playlist:
+        copy_ = copy.deepcopy(playlist)
+        copy_.track_ids = [t for t in copy_.track_ids if t in self._uow.db.music]
+        return copy_
+
+    async def add(self, playlist: Playlist) -> None:
+        self._uow.staged_playlists[playlist.id] = playlist
+
+    async def get_owned(self, playlist_id: str, user_id: str) -> Playlist | None:
+        found = self._uow.db.playlists.get(playlist_id)
+        return self._visible(found) if found is not None and found.user_id == user_id else None
+
+    async def list_for_user(self, user_id: str) -> list[Playlist]:
+        mine = [p for p in self._uow.db.playlists.values() if p.user_id == user_id]
+        return [self._visible(p) for p in sorted(mine, key=lambda p: (p.created_at, p.id), reverse=True)]
+
+    async def save(self, playlist: Playlist) -> None:
+        self._uow.staged_playlists[playlist.id] = playlist
+
+    async def delete(self, playlist_id: str) -> None:
+        self._uow.staged_playlists[playlist_id] = None
 
 
 class MemoryUserRepository:
@@ -192,6 +223,7 @@ class MemoryUnitOfWork:
         self._clock = clock
         self._on_commit = on_commit
         self.music = MemoryMusicRepository(self)
+        self.playlists = MemoryPlaylistRepository(self)
         self.users = MemoryUserRepository(self)
         self.outbox = MemoryOutbox(self)
         self.inbox = MemoryProcessedMessages(self)
@@ -207,6 +239,7 @@ class MemoryUnitOfWork:
         self.staged_processed: dict[tuple[str, str], datetime] = {}
         self.staged_deletes: set[str] = set()
         self.staged_credits: dict[str, int] = {}
+        self.staged_playlists: dict[str, Playlist | None] = {}
         self.staged_idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
 
     async def __aenter__(self) -> Self:
@@ -240,6 +273,11 @@ class MemoryUnitOfWork:
         for user in db.users.values():
             user.credits += self.staged_credits.get(user.id, 0)
         db.idempotency.update(self.staged_idempotency)
+        for playlist_id, playlist in self.staged_playlists.items():
+            if playlist is None:
+                db.playlists.pop(playlist_id, None)
+            else:
+                db.playlists[playlist_id] = copy.deepcopy(playlist)
         for event, available_at in self.staged_events:
             message_id = db.next_outbox_id
             db.next_outbox_id += 1

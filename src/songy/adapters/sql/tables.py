@@ -93,3 +93,22 @@ outbox = Table(
     Column("last_error", Text),
     Index("ix_outbox_pending", "published_at", "available_at"),
 )
+
+playlists = Table(
+    "playlists",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("user_id", String(40), ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_playlists_user_created", "user_id", "created_at"),
+)
+
+playlist_tracks = Table(
+    "playlist_tracks",
+    metadata,
+    Column("playlist_id", String(40), ForeignKey("playlists.id", ondelete="CASCADE"), primary_key=True),
+    Column("music_id", String(40), ForeignKey("music.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+)

@@ -19,6 +19,7 @@ from songy.domain.events import DomainEvent, event_from_payload
 from songy.domain.formats import OutputFormat
 from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
+from songy.domain.playlist import Playlist
 from songy.domain.user import User
 from songy.ports.repositories import OutboxMessage
 
@@ -137,6 +138,61 @@ class SqlMusicRepository:
     def _track(self, music: Music) -> Music:
         self._uow.seen.append(music)
         return music
+
+
+class SqlPlaylistRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, playlist: Playlist) -> None:
+        values = {k: getattr(playlist, k) for k in ("id", "user_id", "name", "created_at", "updated_at")}
+        await self._uow.execute(insert(tables.playlists).values(**values))
+        await self._write_tracks(playlist)
+
+    async def get_owned(self, playlist_id: str, user_id: str) -> Playlist | None:
+        p = tables.playlists
+        row = (await self._uow.execute(select(p).where(p.c.id == playlist_id, p.c.user_id == user_id))).first()
+        return (await self._with_tracks([row]))[0] if row else None
+
+    async def list_for_user(self, user_id: str) -> list[Playlist]:
+        p = tables.playlists
+        query = select(p).where(p.c.user_id == user_id).order_by(p.c.created_at.desc(), p.c.id.desc())
+        return await self._with_tracks((await self._uow.execute(query)).all())
+
+    async def save(self, playlist: Playlist) -> None:
+        p = tables.playlists
+        values = {"name": playlist.name, "updated_at": playlist.updated_at}
+        await self._uow.execute(update(p).where(p.c.id == playlist.id).values(**values))
+        await self._write_tracks(playlist)
+
+    async def delete(self, playlist_id: str) -> None:
+        t, p = tables.playlist_tracks, tables.playlists
+        await self._uow.execute(delete(t).where(t.c.playlist_id == playlist_id))
+        await self._uow.execute(delete(p).where(p.c.id == playlist_id))
+
+    async def _write_tracks(self, playlist: Playlist) -> None:
+        t = tables.playlist_tracks
+        await self._uow.execute(delete(t).where(t.c.playlist_id == playlist.id))
+        if playlist.track_ids:
+            rows = [
+                {"playlist_id": playlist.id, "music_id": music_id, "position": index}
+                for index, music_id in enumerate(playlist.track_ids)
+            ]
+            await self._uow.execute(insert(t).values(rows))
+
+    async def _with_tracks(self, rows: Any) -> list[Playlist]:
+        if not rows:
+            return []
+        t = tables.playlist_tracks
+        ids = [row.id for row in rows]
+        query = select(t).where(t.c.playlist_id.in_(ids)).order_by(t.c.playlist_id, t.c.position)
+        tracks: dict[str, list[str]] = {i: [] for i in ids}
+        for track in (await self._uow.execute(query)).all():
+            tracks[track.playlist_id].append(track.music_id)
+        return [
+            Playlist(row.id, row.user_id, row.name, _utc(row.created_at), _utc(row.updated_at), tracks[row.id])
+            for row in rows
+        ]
 
 
 class SqlUserRepository:
@@ -301,6 +357,7 @@ class SqlUnitOfWork:
         self.now = now
         self._on_commit = on_commit
         self.music = SqlMusicRepository(self)
+        self.playlists = SqlPlaylistRepository(self)
         self.users = SqlUserRepository(self)
         self.outbox = SqlOutbox(self)
         self.inbox = SqlProcessedMessages(self)

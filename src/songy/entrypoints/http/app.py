@@ -16,6 +16,7 @@ from songy.entrypoints.http.envelope import EXCEPTION_HANDLERS
 from songy.entrypoints.http.files_controller import FilesController
 from songy.entrypoints.http.health_controller import HealthController
 from songy.entrypoints.http.music_controller import MusicGeneratorController
+from songy.entrypoints.http.playlists_controller import PlaylistsController
 from songy.entrypoints.http.realtime_controller import RealtimeController
 from songy.entrypoints.http.webhooks_controller import WebhooksController
 from songy.entrypoints.runtime import Runtime
@@ -44,6 +45,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         MusicGeneratorController,
         RealtimeController,
         AccountController,
+        PlaylistsController,
         WebhooksController,
         HealthController,
     ]
