@@ -16,6 +16,7 @@ from songy.adapters.synth.generator import SynthAudioGenerator
 from songy.adapters.system import Cuid2Ids, SystemClock
 from songy.adapters.taskiq.broker import build_broker
 from songy.adapters.taskiq.job_queue import TaskiqJobQueue
+from songy.adapters.webhook_sender import HttpWebhookSender
 from songy.domain.use_cases.accounts import GetAccount, GrantCredits
 from songy.domain.use_cases.expire_audio import ExpireAudio
 from songy.domain.use_cases.generate_music import GenerateMusic
@@ -29,6 +30,7 @@ from songy.domain.use_cases.reap_stale_generations import ReapStaleGenerations
 from songy.domain.use_cases.relay_outbox import RelayOutbox
 from songy.domain.use_cases.resolve_user import ResolveUser
 from songy.domain.use_cases.sync_user import SyncUser
+from songy.domain.use_cases.webhook_endpoints import DeliverWebhooks, FanOutWebhooks, ManageWebhookEndpoints
 from songy.entrypoints.background import BackgroundLoops, OutboxSignal
 from songy.settings import Settings
 
@@ -159,7 +161,16 @@ class Container(containers.DeclarativeContainer):
     process_generation = providers.Singleton(
         ProcessGeneration, unit_of_work.provider, audio_generator, blob_store, clock, retry_policy
     )
-    relay_outbox = providers.Singleton(RelayOutbox, unit_of_work.provider, job_queue, event_bus, clock)
+    private_targets_allowed = providers.Callable(lambda s: s.auth == "dev" or s.webhooks_allow_private, settings)
+    webhook_sender = providers.Singleton(HttpWebhookSender, allow_private=private_targets_allowed)
+    webhook_endpoints = providers.Singleton(
+        ManageWebhookEndpoints, unit_of_work.provider, resolve_user, ids, clock, allow_http=private_targets_allowed
+    )
+    fan_out_webhooks = providers.Singleton(FanOutWebhooks, ids, clock)
+    deliver_webhooks = providers.Singleton(DeliverWebhooks, unit_of_work.provider, webhook_sender, clock)
+    relay_outbox = providers.Singleton(
+        RelayOutbox, unit_of_work.provider, job_queue, event_bus, clock, fan_out=fan_out_webhooks
+    )
     reap_stale = providers.Singleton(
         ReapStaleGenerations,
         unit_of_work.provider,
@@ -179,7 +190,7 @@ class Container(containers.DeclarativeContainer):
     )
     background = providers.Singleton(
         BackgroundLoops,
-        relay_outbox,
+        providers.List(relay_outbox, deliver_webhooks),
         providers.List(reap_stale, prune_outbox, expire_audio),
         outbox_signal,
         poll_interval=settings.provided.outbox_poll_interval_s,

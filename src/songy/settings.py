@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     clerk_authorized_parties: list[str] = Field(default_factory=list, description="allowed `azp` (JSON list)")
     clerk_webhook_secret: str | None = Field(None, description="Svix signing secret (`whsec_...`)")
 
+    webhooks_allow_private: bool = Field(False, description="deliver webhooks to private/loopback hosts (dev)")
     audio_retention_days: float | None = Field(None, gt=0, description="delete audio this old; unset = keep")
     initial_credits: int = Field(3600, ge=0, description="credits (seconds of audio) a new user starts with")
     retry_max_attempts: int = Field(2, ge=1, le=10, description="attempts per generation, in all")

@@ -137,3 +137,10 @@ class TrackNotPlayable(DomainError):
     """Only COMPLETED tracks with audio go into playlists."""
 
     code = "MUSIC_NOT_READY"
+
+
+class WebhookEndpointNotFound(DomainError):
+    code = "WEBHOOK_ENDPOINT_NOT_FOUND"
+
+    def __init__(self, message: str = "Webhook endpoint not found") -> None:
+        super().__init__(message)

@@ -26,20 +26,20 @@ class OutboxSignal:
 
 
 class BackgroundLoops:
-    """Runs the relay (woken by the signal, or every ``poll_interval``) and the housekeeping passes (the
-    reaper, outbox pruning; every ``reaper_interval``) until :meth:`stop`. A failing pass is logged and
-    tried again, never fatal."""
+    """Runs the relays (the outbox, webhook deliveries; woken by the signal, or every ``poll_interval``) and
+    the housekeeping passes (reaper, pruning, retention; every ``reaper_interval``) until :meth:`stop`.
+    A failing pass is logged and tried again, never fatal."""
 
     def __init__(
         self,
-        relay: Callable[[], Awaitable[int]],
+        relays: list[Callable[[], Awaitable[int]]],
         housekeeping: list[Callable[[], Awaitable[object]]],
         signal: OutboxSignal,
         *,
         poll_interval: float,
         reaper_interval: float,
     ) -> None:
-        self._relay = relay
+        self._relays = relays
         self._housekeeping = housekeeping
         self._signal = signal
         self._poll_interval = poll_interval
@@ -62,11 +62,12 @@ class BackgroundLoops:
 
     async def _relay_forever(self) -> None:
         while True:
-            try:
-                published = await self._relay()
-            except Exception:
-                log.exception("outbox relay pass failed")
-                published = 0
+            published = 0
+            for relay in self._relays:
+                try:
+                    published += await relay()
+                except Exception:
+                    log.exception("relay pass %r failed", relay)
             if not published:
                 await self._signal.wait(self._poll_interval)
 

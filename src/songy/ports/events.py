@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Protocol
 
 from songy.domain.events import DomainEvent
@@ -26,3 +27,13 @@ class EventBus(EventPublisher, Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+class WebhookSendError(Exception):
+    """The delivery could not be attempted or did not get an HTTP answer (refused target, DNS, timeout)."""
+
+
+class WebhookSender(Protocol):
+    async def send(self, url: str, secret: str, message_id: str, body: bytes, timestamp: datetime) -> int:
+        """POST ``body`` signed per the Standard Webhooks spec; return the HTTP status code."""
+        ...

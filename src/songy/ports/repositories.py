@@ -13,6 +13,7 @@ from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
 from songy.domain.playlist import Playlist
 from songy.domain.user import User
+from songy.domain.webhooks import WebhookDelivery, WebhookEndpoint
 
 
 class MusicRepository(Protocol):
@@ -57,6 +58,24 @@ class PlaylistRepository(Protocol):
     async def save(self, playlist: Playlist) -> None: ...
 
     async def delete(self, playlist_id: str) -> None: ...
+
+
+class WebhookRepository(Protocol):
+    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
+
+    async def list_endpoints(self, user_id: str) -> list[WebhookEndpoint]: ...
+
+    async def delete_endpoint(self, endpoint_id: str) -> None: ...
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> None: ...
+
+    async def due_deliveries(self, now: datetime, limit: int) -> list[WebhookDelivery]:
+        """Pending deliveries due now, locked for this unit of work where the database can."""
+        ...
+
+    async def save_delivery(self, delivery: WebhookDelivery) -> None: ...
+
+    async def list_deliveries(self, user_id: str, endpoint_id: str, limit: int) -> list[WebhookDelivery]: ...
 
 
 class UserRepository(Protocol):
@@ -128,6 +147,7 @@ class UnitOfWork(Protocol):
 
     music: MusicRepository
     playlists: PlaylistRepository
+    webhooks: WebhookRepository
     users: UserRepository
     outbox: Outbox
     inbox: ProcessedMessages

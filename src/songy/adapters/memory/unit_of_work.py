@@ -15,6 +15,7 @@ from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
 from songy.domain.playlist import Playlist
 from songy.domain.user import User
+from songy.domain.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from songy.ports.repositories import OutboxMessage
 
 
@@ -30,6 +31,8 @@ class MemoryDatabase:
     processed: dict[tuple[str, str], datetime] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     playlists: dict[str, Playlist] = field(default_factory=dict)
+    endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
     next_outbox_id: int = 1
 
 
@@ -118,6 +121,41 @@ class MemoryPlaylistRepository:
 
     async def delete(self, playlist_id: str) -> None:
         self._uow.staged_playlists[playlist_id] = None
+
+
+class MemoryWebhookRepository:
+    """Writes apply at commit, like everything else here."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        self._uow.staged_writes.append(lambda db: db.endpoints.__setitem__(endpoint.id, copy.deepcopy(endpoint)))
+
+    async def list_endpoints(self, user_id: str) -> list[WebhookEndpoint]:
+        mine = [e for e in self._uow.db.endpoints.values() if e.user_id == user_id]
+        return [copy.deepcopy(e) for e in sorted(mine, key=lambda e: e.created_at)]
+
+    async def delete_endpoint(self, endpoint_id: str) -> None:
+        self._uow.staged_writes.append(lambda db: db.endpoints.pop(endpoint_id, None))
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> None:
+        await self.save_delivery(delivery)
+
+    async def due_deliveries(self, now: datetime, limit: int) -> list[WebhookDelivery]:
+        due = [
+            d
+            for d in self._uow.db.deliveries.values()
+            if d.status is DeliveryStatus.PENDING and d.next_attempt_at <= now
+        ]
+        return [copy.deepcopy(d) for d in sorted(due, key=lambda d: d.next_attempt_at)[:limit]]
+
+    async def save_delivery(self, delivery: WebhookDelivery) -> None:
+        self._uow.staged_writes.append(lambda db: db.deliveries.__setitem__(delivery.id, copy.deepcopy(delivery)))
+
+    async def list_deliveries(self, user_id: str, endpoint_id: str, limit: int) -> list[WebhookDelivery]:
+        mine = [d for d in self._uow.db.deliveries.values() if d.endpoint_id == endpoint_id and d.user_id == user_id]
+        return [copy.deepcopy(d) for d in sorted(mine, key=lambda d: d.created_at, reverse=True)[:limit]]
 
 
 class MemoryUserRepository:
@@ -224,6 +262,7 @@ class MemoryUnitOfWork:
         self._on_commit = on_commit
         self.music = MemoryMusicRepository(self)
         self.playlists = MemoryPlaylistRepository(self)
+        self.webhooks = MemoryWebhookRepository(self)
         self.users = MemoryUserRepository(self)
         self.outbox = MemoryOutbox(self)
         self.inbox = MemoryProcessedMessages(self)
@@ -240,6 +279,7 @@ class MemoryUnitOfWork:
         self.staged_deletes: set[str] = set()
         self.staged_credits: dict[str, int] = {}
         self.staged_playlists: dict[str, Playlist | None] = {}
+        self.staged_writes: list[Callable[[MemoryDatabase], object]] = []
         self.staged_idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
 
     async def __aenter__(self) -> Self:
@@ -273,6 +313,8 @@ class MemoryUnitOfWork:
         for user in db.users.values():
             user.credits += self.staged_credits.get(user.id, 0)
         db.idempotency.update(self.staged_idempotency)
+        for write in self.staged_writes:
+            write(db)
         for playlist_id, playlist in self.staged_playlists.items():
             if playlist is None:
                 db.playlists.pop(playlist_id, None)

@@ -112,3 +112,33 @@ playlist_tracks = Table(
     Column("music_id", String(40), ForeignKey("music.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, nullable=False),
 )
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("user_id", String(40), ForeignKey("users.id"), nullable=False, index=True),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("endpoint_id", String(40), nullable=False),
+    Column("user_id", String(40), nullable=False),
+    Column("event_name", String(100), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from songy.domain.events import DomainEvent, MusicGenerationRequested
 from songy.ports.events import EventPublisher
 from songy.ports.jobs import GenerationJob, JobQueue
-from songy.ports.repositories import UnitOfWorkFactory
+from songy.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from songy.ports.system import Clock
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class RelayOutbox:
         *,
         batch_size: int = 100,
         max_backoff: timedelta = timedelta(seconds=30),
+        fan_out: Callable[[UnitOfWork, DomainEvent], Awaitable[int]] | None = None,
     ) -> None:
         self._uow = uow
         self._queue = queue
@@ -33,6 +35,7 @@ class RelayOutbox:
         self._clock = clock
         self._batch_size = batch_size
         self._max_backoff = max_backoff
+        self._fan_out = fan_out
 
     async def __call__(self) -> int:
         """Publish what is due; return how many messages were published."""
@@ -46,6 +49,8 @@ class RelayOutbox:
                     log.warning("outbox message %s not published (%r); retrying in %s", message.id, exc, delay)
                     await uow.outbox.postpone(message.id, self._clock.now() + delay, repr(exc))
                     continue
+                if self._fan_out is not None:  # webhook deliveries are born in the same transaction
+                    await self._fan_out(uow, message.event)
                 await uow.outbox.mark_published(message.id, self._clock.now())
                 published += 1
             await uow.commit()

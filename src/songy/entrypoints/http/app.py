@@ -18,6 +18,7 @@ from songy.entrypoints.http.health_controller import HealthController
 from songy.entrypoints.http.music_controller import MusicGeneratorController
 from songy.entrypoints.http.playlists_controller import PlaylistsController
 from songy.entrypoints.http.realtime_controller import RealtimeController
+from songy.entrypoints.http.webhook_endpoints_controller import WebhookEndpointsController
 from songy.entrypoints.http.webhooks_controller import WebhooksController
 from songy.entrypoints.runtime import Runtime
 
@@ -47,6 +48,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         AccountController,
         PlaylistsController,
         WebhooksController,
+        WebhookEndpointsController,
         HealthController,
     ]
     if settings.blob_store == "local":

@@ -24,6 +24,7 @@ from songy.domain.errors import (
     TrackNotPlayable,
     UserNotFound,
     ValidationError,
+    WebhookEndpointNotFound,
     WebhookRejected,
 )
 
@@ -44,6 +45,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidTransition: 409,
     IdentityProviderUnavailable: 503,
     WebhookRejected: 400,
+    WebhookEndpointNotFound: 404,
 }
 
 HTTP_CODES: dict[int, str] = {

@@ -1,0 +1,143 @@
+"""Completion webhooks: register endpoints, fan events out to deliveries, deliver them with retries."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+from datetime import timedelta
+
+from songy.domain.errors import FieldError, ValidationError, WebhookEndpointNotFound
+from songy.domain.events import DomainEvent
+from songy.domain.use_cases.resolve_user import ResolveUser
+from songy.domain.user import Identity
+from songy.domain.webhooks import (
+    DELIVERABLE_EVENTS,
+    MAX_ENDPOINTS_PER_USER,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    event_body,
+)
+from songy.ports.events import WebhookSender, WebhookSendError
+from songy.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from songy.ports.system import Clock, IdGenerator
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=2)
+
+
+class ManageWebhookEndpoints:
+    def __init__(
+        self, uow: UnitOfWorkFactory, resolve_user: ResolveUser, ids: IdGenerator, clock: Clock, *, allow_http: bool
+    ) -> None:
+        self._uow = uow
+        self._resolve_user = resolve_user
+        self._ids = ids
+        self._clock = clock
+        self._allow_http = allow_http
+
+    async def register(self, identity: Identity, url: object, events: object) -> WebhookEndpoint:
+        clean_url, clean_events = WebhookEndpoint.validate(url, events, allow_http=self._allow_http)
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        async with self._uow() as uow:
+            user = await self._resolve_user(uow, identity)
+            if len(await uow.webhooks.list_endpoints(user.id)) >= MAX_ENDPOINTS_PER_USER:
+                raise ValidationError([FieldError("url", f"at most {MAX_ENDPOINTS_PER_USER} endpoints per user")])
+            endpoint = WebhookEndpoint(self._ids.new_id(), user.id, clean_url, clean_events, secret, self._clock.now())
+            await uow.webhooks.add_endpoint(endpoint)
+            await uow.commit()
+        return endpoint
+
+    async def list(self, identity: Identity) -> list[WebhookEndpoint]:
+        async with self._uow() as uow:
+            user = await self._resolve_user(uow, identity)
+            endpoints = await uow.webhooks.list_endpoints(user.id)
+            await uow.commit()
+        return endpoints
+
+    async def delete(self, identity: Identity, endpoint_id: str) -> None:
+        async with self._uow() as uow:
+            await self._owned(uow, identity, endpoint_id)
+            await uow.webhooks.delete_endpoint(endpoint_id)
+            await uow.commit()
+
+    async def deliveries(self, identity: Identity, endpoint_id: str, limit: int = 50) -> list[WebhookDelivery]:
+        async with self._uow() as uow:
+            endpoint = await self._owned(uow, identity, endpoint_id)
+            return await uow.webhooks.list_deliveries(endpoint.user_id, endpoint_id, limit)
+
+    async def _owned(self, uow: UnitOfWork, identity: Identity, endpoint_id: str) -> WebhookEndpoint:
+        user = await self._resolve_user(uow, identity)
+        endpoint = next((e for e in await uow.webhooks.list_endpoints(user.id) if e.id == endpoint_id), None)
+        if endpoint is None:
+            raise WebhookEndpointNotFound()
+        return endpoint
+
+
+class FanOutWebhooks:
+    """Inside the relay's transaction: one pending delivery per endpoint that wants the event."""
+
+    def __init__(self, ids: IdGenerator, clock: Clock) -> None:
+        self._ids = ids
+        self._clock = clock
+
+    async def __call__(self, uow: UnitOfWork, event: DomainEvent) -> int:
+        if event.name not in DELIVERABLE_EVENTS:
+            return 0
+        now = self._clock.now()
+        count = 0
+        for endpoint in await uow.webhooks.list_endpoints(event.user_id):
+            if endpoint.wants(event.name):
+                body = event_body(event.name, event.payload(), now)
+                delivery = WebhookDelivery(self._ids.new_id(), endpoint.id, event.user_id, event.name, body, now, now)
+                await uow.webhooks.add_delivery(delivery)
+                count += 1
+        return count
+
+
+class DeliverWebhooks:
+    """Send what is due; each attempt is recorded on the delivery (the owner's delivery log)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, sender: WebhookSender, clock: Clock, batch_size: int = 20) -> None:
+        self._uow = uow
+        self._sender = sender
+        self._clock = clock
+        self._batch_size = batch_size
+
+    async def __call__(self) -> int:
+        # lease the due deliveries, send outside any transaction, then record the results: a slow receiver
+        # never holds database locks, and a crash mid-send only delays the retry until the lease ends
+        now = self._clock.now()
+        async with self._uow() as uow:
+            due = await uow.webhooks.due_deliveries(now, self._batch_size)
+            if not due:
+                return 0
+            endpoints = {e.id: e for d in due for e in await uow.webhooks.list_endpoints(d.user_id)}
+            for delivery in due:
+                leased = WebhookDelivery(**{**delivery.__dict__, "next_attempt_at": now + LEASE})
+                await uow.webhooks.save_delivery(leased)
+            await uow.commit()
+        for delivery in due:
+            endpoint = endpoints.get(delivery.endpoint_id)
+            if endpoint is None:
+                delivery.record(self._clock.now(), None, "endpoint deleted")
+                delivery.status = DeliveryStatus.FAILED
+            else:
+                await self._attempt(endpoint, delivery)
+        async with self._uow() as uow:
+            for delivery in due:
+                await uow.webhooks.save_delivery(delivery)
+            await uow.commit()
+        return len(due)
+
+    async def _attempt(self, endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> None:
+        body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+        try:
+            status = await self._sender.send(endpoint.url, endpoint.secret, delivery.id, body, self._clock.now())
+        except WebhookSendError as exc:
+            delivery.record(self._clock.now(), None, str(exc))
+        else:
+            delivery.record(self._clock.now(), status, None if 200 <= status < 300 else f"HTTP {status}")
+        log.info("webhook %s to %s: %s (attempt %d)", delivery.id, endpoint.url, delivery.status, delivery.attempts)
