@@ -14,7 +14,7 @@ from songy.adapters.sql.engine import build_engine
 from songy.adapters.sql.unit_of_work import SqlUnitOfWork
 from songy.adapters.synth.generator import SynthAudioGenerator
 from songy.adapters.system import Cuid2Ids, SystemClock
-from songy.adapters.taskiq.broker import build_broker
+from songy.adapters.taskiq.broker import build_broker, job_records
 from songy.adapters.taskiq.job_queue import TaskiqJobQueue
 from songy.adapters.webhook_sender import HttpWebhookSender
 from songy.domain.use_cases.accounts import GetAccount, GrantCredits
@@ -26,6 +26,7 @@ from songy.domain.use_cases.manage_music import CancelMusic, DeleteMusic, ListMu
 from songy.domain.use_cases.playlists import ManagePlaylists
 from songy.domain.use_cases.process_generation import ProcessGeneration, RetryPolicy
 from songy.domain.use_cases.prune_outbox import PruneOutbox
+from songy.domain.use_cases.queue_dashboard import QueueDashboard
 from songy.domain.use_cases.reap_stale_generations import ReapStaleGenerations
 from songy.domain.use_cases.relay_outbox import RelayOutbox
 from songy.domain.use_cases.resolve_user import ResolveUser
@@ -178,6 +179,8 @@ class Container(containers.DeclarativeContainer):
         retry_policy,
         providers.Callable(lambda s: timedelta(seconds=s.reaper_deadline_s), settings),
     )
+    job_history = providers.Singleton(job_records, broker)
+    queue_dashboard = providers.Singleton(QueueDashboard, unit_of_work.provider, job_history, clock)
     prune_outbox = providers.Singleton(PruneOutbox, unit_of_work.provider, clock)
     expire_audio = providers.Singleton(
         ExpireAudio,

@@ -33,6 +33,10 @@ class BlobStore(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    async def check(self) -> None:
+        """Raise when the store cannot be used (readiness)."""
+        ...
+
     async def read(self, key: str) -> bytes:
         """The whole object (used for transcoding)."""
         ...

@@ -43,6 +43,12 @@ class MusicRepository(Protocol):
         """COMPLETED records with audio, finished before ``completed_before``, oldest first."""
         ...
 
+    async def count_by_status(self) -> dict[MusicStatus, int]: ...
+
+    async def list_recent(self, status: MusicStatus, limit: int) -> list[Music]:
+        """Any user's records in ``status``, most recently updated first (operators' view)."""
+        ...
+
     async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
         """GENERATING records untouched since ``updated_before`` (for the reaper)."""
         ...
@@ -136,6 +142,14 @@ class Outbox(Protocol):
     async def postpone(self, message_id: int, until: datetime, error: str) -> None: ...
 
     async def pending_count(self) -> int: ...
+
+    async def oldest_pending(self) -> datetime | None:
+        """When the oldest unpublished message became due (the relay's lag is now minus this)."""
+        ...
+
+    async def scheduled_retries(self, limit: int) -> list[OutboxMessage]:
+        """Unpublished generation requests for a second or later attempt, soonest first."""
+        ...
 
     async def prune_published(self, published_before: datetime) -> int:
         """Delete messages published before the given time; return how many."""

@@ -67,6 +67,11 @@ class LocalFsBlobStore:
                 os.unlink(tmp_name)
         return StoredBlob(key, size, self.public_url(key))
 
+    async def check(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK):
+            raise OSError(f"{self.root} is not writable")
+
     async def exists(self, key: str) -> bool:
         return self.path_for(key).is_file()
 

@@ -33,6 +33,9 @@ class MemoryBlobStore:
         self.puts += 1
         return StoredBlob(key, len(buffer), self.public_url(key))
 
+    async def check(self) -> None:
+        return None
+
     async def exists(self, key: str) -> bool:
         return key in self.objects
 

@@ -18,3 +18,7 @@ class MemoryJobQueue:
     def take_all(self) -> list[GenerationJob]:
         jobs, self.jobs = self.jobs, []
         return jobs
+
+    async def check(self) -> None:
+        if not self.available:
+            raise QueueUnavailable("memory queue is down")

@@ -85,6 +85,18 @@ class MemoryMusicRepository:
         self._uow.staged_deletes.add(music_id)
         self._uow.staged_music.pop(music_id, None)
 
+    async def count_by_status(self) -> dict[MusicStatus, int]:
+        counts = dict.fromkeys(MusicStatus, 0)
+        for music in self._uow.db.music.values():
+            counts[music.status] += 1
+        return counts
+
+    async def list_recent(self, status: MusicStatus, limit: int) -> list[Music]:
+        rows = sorted(
+            (m for m in self._uow.db.music.values() if m.status is status), key=lambda m: m.updated_at, reverse=True
+        )
+        return [copy.deepcopy(m) for m in rows[:limit]]
+
     async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
         ids = [
             m.id
@@ -243,6 +255,20 @@ class MemoryOutbox:
     async def pending_count(self) -> int:
         db = self._uow.db
         return sum(1 for i in db.outbox if i not in db.published)
+
+    async def oldest_pending(self) -> datetime | None:
+        db = self._uow.db
+        pending = [m.available_at for i, m in db.outbox.items() if i not in db.published]
+        return min(pending, default=None)
+
+    async def scheduled_retries(self, limit: int) -> list[OutboxMessage]:
+        db = self._uow.db
+        retries = [
+            m
+            for i, m in db.outbox.items()
+            if i not in db.published and m.event.name == "music.generation.requested" and m.event.attempt > 1  # type: ignore[attr-defined]
+        ]
+        return sorted(retries, key=lambda m: m.available_at)[:limit]
 
     async def prune_published(self, published_before: datetime) -> int:
         db = self._uow.db

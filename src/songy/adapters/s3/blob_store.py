@@ -119,6 +119,9 @@ class S3BlobStore:
         except GenerationError:
             log.warning("could not abort multipart upload %s of s3://%s/%s", upload_id, self.bucket, key)
 
+    async def check(self) -> None:
+        await self._call("head_bucket", "")
+
     async def exists(self, key: str) -> bool:
         try:
             await self._call("head_object", key, Key=key)

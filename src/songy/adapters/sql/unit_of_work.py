@@ -125,6 +125,18 @@ class SqlMusicRepository:
         await self._uow.execute(delete(tables.music).where(tables.music.c.id == music_id))
         self._uow.seen = [m for m in self._uow.seen if m.id != music_id]
 
+    async def count_by_status(self) -> dict[MusicStatus, int]:
+        m = tables.music
+        rows = (await self._uow.execute(select(m.c.status, func.count()).group_by(m.c.status))).all()
+        counts = dict.fromkeys(MusicStatus, 0)
+        counts.update({MusicStatus(status): int(n) for status, n in rows})
+        return counts
+
+    async def list_recent(self, status: MusicStatus, limit: int) -> list[Music]:
+        m = tables.music
+        query = select(m).where(m.c.status == status.value).order_by(m.c.updated_at.desc()).limit(limit)
+        return [_music_from_row(row) for row in (await self._uow.execute(query)).all()]
+
     async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
         query = (
             select(tables.music)
@@ -409,6 +421,26 @@ class SqlOutbox:
         t = tables.outbox
         query = select(func.count()).select_from(t).where(t.c.published_at.is_(None))
         return int((await self._uow.execute(query)).scalar_one())
+
+    async def oldest_pending(self) -> datetime | None:
+        t = tables.outbox
+        value = (await self._uow.execute(select(func.min(t.c.available_at)).where(t.c.published_at.is_(None)))).scalar()
+        return _utc(value) if value is not None else None
+
+    async def scheduled_retries(self, limit: int) -> list[OutboxMessage]:
+        t = tables.outbox
+        query = (
+            select(t)
+            .where(t.c.published_at.is_(None), t.c.topic == "music.generation.requested")
+            .order_by(t.c.available_at)
+            .limit(limit * 4)
+        )
+        rows = (await self._uow.execute(query)).all()
+        messages = [
+            OutboxMessage(row.id, event_from_payload(row.topic, row.payload), _utc(row.available_at), row.attempts)
+            for row in rows
+        ]
+        return [m for m in messages if getattr(m.event, "attempt", 1) > 1][:limit]
 
     async def prune_published(self, published_before: datetime) -> int:
         t = tables.outbox

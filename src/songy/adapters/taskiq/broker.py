@@ -14,6 +14,7 @@ from songy.adapters.taskiq.job_records import (
     MemoryJobRecordStore,
     RedisJobRecordStore,
 )
+from songy.adapters.taskiq.metrics import JobMetricsMiddleware
 from songy.adapters.taskiq.redis_streams import ReclaimingRedisStreamBroker
 from songy.ports.jobs import JOB_NAME, QUEUE_NAME, GenerationJob
 
@@ -50,7 +51,9 @@ def build_broker(
     else:
         broker = InMemoryBroker(max_async_tasks=max_in_process_tasks, propagate_exceptions=False)
         store = MemoryJobRecordStore()
-    return broker.with_middlewares(JobRecordMiddleware(store, completed_ttl=completed_ttl, failed_ttl=failed_ttl))
+    return broker.with_middlewares(
+        JobRecordMiddleware(store, completed_ttl=completed_ttl, failed_ttl=failed_ttl), JobMetricsMiddleware()
+    )
 
 
 def job_records(broker: AsyncBroker) -> JobRecordStore:

@@ -9,27 +9,21 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 
+from songy.ports.jobs import JobRun
+
 log = logging.getLogger(__name__)
 KEY_PREFIX = "songy:job:"
 INDEX_KEY = "songy:jobs"
 
 
-@dataclass(frozen=True)
-class JobRecord:
-    task_id: str
-    music_id: str
-    attempt: int
-    outcome: str
-    duration_s: float
-    finished_at: float
-    error: str | None = None
+JobRecord = JobRun
 
 
 class JobRecordStore(Protocol):

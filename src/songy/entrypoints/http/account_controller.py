@@ -1,4 +1,4 @@
-"""``/api/me`` (your account and credit balance) and ``/api/admin/credits`` (admins top up balances)."""
+"""``/api/me`` (your account and credit balance), and the admin routes: credits and the queue dashboard."""
 
 from __future__ import annotations
 
@@ -43,3 +43,18 @@ class AccountController(Controller):
     ) -> Response[dict[str, Any]]:
         user = await request.app.state.container.grant_credits()(identity, data.get("clerkId"), data.get("amount"))
         return ok(account_view(user), "Credits updated")
+
+    @get("/admin/queue", summary="Queue dashboard: counts, durations, failures, scheduled retries (admin)")
+    async def queue(
+        self, request: Request[Any, Any, Any], identity: NamedDependency[Identity]
+    ) -> Response[dict[str, Any]]:
+        snapshot = await request.app.state.container.queue_dashboard()(identity)
+        return ok(
+            {
+                "counts": snapshot.counts,
+                "outbox": {"pending": snapshot.outbox_pending, "lagSeconds": round(snapshot.outbox_lag_s, 3)},
+                "jobs": {"outcomes": snapshot.job_outcomes, "durationSeconds": snapshot.duration_s},
+                "failures": [{**f, "failedAt": iso_timestamp(f["failedAt"])} for f in snapshot.failures],
+                "retries": [{**r, "nextAttemptAt": iso_timestamp(r["nextAttemptAt"])} for r in snapshot.retries],
+            }
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
@@ -15,6 +16,7 @@ from songy.entrypoints.http.account_controller import AccountController
 from songy.entrypoints.http.envelope import EXCEPTION_HANDLERS
 from songy.entrypoints.http.files_controller import FilesController
 from songy.entrypoints.http.health_controller import HealthController
+from songy.entrypoints.http.metrics import metrics, metrics_middleware
 from songy.entrypoints.http.music_controller import MusicGeneratorController
 from songy.entrypoints.http.playlists_controller import PlaylistsController
 from songy.entrypoints.http.realtime_controller import RealtimeController
@@ -42,7 +44,8 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         finally:
             await runtime.stop()
 
-    controllers: list[type] = [
+    controllers: list[Any] = [
+        metrics,
         MusicGeneratorController,
         RealtimeController,
         AccountController,
@@ -59,6 +62,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
+        middleware=[metrics_middleware],
         openapi_config=OpenAPIConfig(
             title="Songy",
             version=__version__,
