@@ -51,6 +51,6 @@ class BlobStore(Protocol):
         """The stable URL stored as ``audioUrl``."""
         ...
 
-    async def signed_url(self, key: str, expires_in: timedelta) -> SignedUrl:
-        """An expiring URL for downloading the object."""
+    async def signed_url(self, key: str, expires_in: timedelta, filename: str | None = None) -> SignedUrl:
+        """An expiring URL for downloading the object (as an attachment named ``filename`` when given)."""
         ...

@@ -108,10 +108,13 @@ class LocalFsBlobStore:
     def public_url(self, key: str) -> str:
         return f"{self._base_url}/files/{quote(key)}"
 
-    async def signed_url(self, key: str, expires_in: timedelta) -> SignedUrl:
+    async def signed_url(self, key: str, expires_in: timedelta, filename: str | None = None) -> SignedUrl:
         expires_at = datetime.now(UTC) + expires_in
         expires = int(expires_at.timestamp())
-        return SignedUrl(f"{self.public_url(key)}?expires={expires}&signature={self.sign(key, expires)}", expires_at)
+        url = f"{self.public_url(key)}?expires={expires}&signature={self.sign(key, expires)}"
+        if filename:
+            url += f"&download={quote(filename)}"
+        return SignedUrl(url, expires_at)
 
     def sign(self, key: str, expires: int) -> str:
         return hmac.new(self._signing_key, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()

@@ -54,6 +54,6 @@ class MemoryBlobStore:
     def public_url(self, key: str) -> str:
         return f"{self._base_url}/{key}"
 
-    async def signed_url(self, key: str, expires_in: timedelta) -> SignedUrl:
+    async def signed_url(self, key: str, expires_in: timedelta, filename: str | None = None) -> SignedUrl:
         expires_at = (self._now or datetime.now().astimezone()) + expires_in
         return SignedUrl(f"{self.public_url(key)}?expires={int(expires_at.timestamp())}", expires_at)

@@ -148,13 +148,13 @@ class S3BlobStore:
     def public_url(self, key: str) -> str:
         return f"{self._public_base_url}/{quote(key)}"
 
-    async def signed_url(self, key: str, expires_in: timedelta) -> SignedUrl:
+    async def signed_url(self, key: str, expires_in: timedelta, filename: str | None = None) -> SignedUrl:
         seconds = int(expires_in.total_seconds())
+        params = {"Bucket": self.bucket, "Key": key}
+        if filename:
+            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
         url = await asyncio.to_thread(
-            self._client.generate_presigned_url,
-            "get_object",
-            Params={"Bucket": self.bucket, "Key": key},
-            ExpiresIn=seconds,
+            self._client.generate_presigned_url, "get_object", Params=params, ExpiresIn=seconds
         )
         return SignedUrl(url, datetime.now(UTC) + timedelta(seconds=seconds))
 

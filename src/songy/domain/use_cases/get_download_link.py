@@ -33,15 +33,21 @@ class GetDownloadLink:
         if music.status is not MusicStatus.COMPLETED or music.object_key is None:
             raise MusicNotReady(f"music {music_id} is {music.status.value}; a download exists once it is COMPLETED")
         if output_format is None or output_format == music.output_format:
-            return await self._blobs.signed_url(music.object_key, self._ttl), music.output_format
+            return await self._blobs.signed_url(
+                music.object_key, self._ttl, _filename(music.object_key)
+            ), music.output_format
         key = variant_object_key(music.object_key, output_format)
         if not await self._blobs.exists(key):
             original = await self._blobs.read(music.object_key)
             data = await self._transcoder.transcode(original, music.output_format, output_format)
             metadata = {"music-id": music.id, "user-id": music.user_id, "output-format": output_format.name}
             await self._blobs.put(key, _once(data), output_format.content_type, metadata)
-        return await self._blobs.signed_url(key, self._ttl), output_format
+        return await self._blobs.signed_url(key, self._ttl, _filename(key)), output_format
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+def _filename(key: str) -> str:
+    return key.rsplit("/", 1)[-1]

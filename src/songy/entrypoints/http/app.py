@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.response import File
+from litestar.static_files import create_static_files_router
 
 from songy import __version__
 from songy.container import Container, build_container
@@ -25,6 +28,13 @@ from songy.entrypoints.http.webhooks_controller import WebhooksController
 from songy.entrypoints.runtime import Runtime
 
 MAX_BODY_BYTES = 256 * 1024
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+@get("/", include_in_schema=False)
+async def index_page() -> File:
+    """The web page: sign in, generate, live status, play and download."""
+    return File(STATIC_DIR / "index.html", content_disposition_type="inline", media_type="text/html")
 
 
 def create_app(container: Container | None = None, *, consume_jobs: bool | None = None) -> Litestar:
@@ -46,6 +56,8 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
 
     controllers: list[Any] = [
         metrics,
+        index_page,
+        create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         MusicGeneratorController,
         RealtimeController,
         AccountController,

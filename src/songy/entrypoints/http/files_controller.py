@@ -65,6 +65,7 @@ class FilesController(Controller):
         key: FromPath[str],
         expires: FromQuery[int | None] = None,
         signature: FromQuery[str | None] = None,
+        download: FromQuery[str | None] = None,
     ) -> Response[Any]:
         store: LocalFsBlobStore = request.app.state.container.blob_store()
         try:
@@ -78,6 +79,9 @@ class FilesController(Controller):
         size = path.stat().st_size
         byte_range = parse_range(request.headers.get("range"), size)
         headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=3600"}
+        if download:
+            safe = "".join(c for c in download if c.isalnum() or c in "._-") or "track"
+            headers["Content-Disposition"] = f'attachment; filename="{safe}"'
         media_type = store.content_type(key.lstrip("/"))
         if byte_range is None:
             headers["Content-Length"] = str(size)

@@ -1,0 +1,87 @@
+"""The web page in headless Chromium: sign in, generate, watch it complete, play it, download it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from songy.container import build_container
+from songy.entrypoints.demo import embedded_server
+from songy.settings import Settings
+from tests.support.moto import free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", port=free_port(), dev_token_secret="b" * 40)  # type: ignore[call-arg]
+    container = build_container(settings)
+    token = container.dev_tokens().mint("user_browser", name="Browser User", ttl=timedelta(hours=1))
+    with embedded_server(container) as url:
+        yield url, token
+
+
+@pytest.fixture
+def page() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        context = browser.new_context(accept_downloads=True)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_generate_play_and_download_in_the_browser(server: tuple[str, str], page: object) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    url, token = server
+    page.goto(url)
+    page.fill("#token", token)
+    page.click("#signin-form button")
+    expect(page.locator("#who")).to_have_text("Browser User")
+    expect(page.locator("#live")).to_have_class("live on", timeout=10_000)
+
+    page.fill("input[name=name]", "Browser Song")
+    page.fill("textarea[name=prompt]", "lofi piano, 80 bpm")
+    page.fill("input[name=lengthSeconds]", "8")
+    page.click("#generate")
+    track = page.locator("li.track").first
+    expect(track.locator(".title")).to_have_text("Browser Song")
+    expect(track.locator(".status")).to_have_text("COMPLETED", timeout=30_000)
+
+    audio = track.locator("audio")
+    expect(audio).to_have_count(1)
+    duration = page.wait_for_function(
+        "el => el.readyState >= 1 && isFinite(el.duration) ? el.duration : null",
+        arg=audio.element_handle(),
+        timeout=15_000,
+    ).json_value()
+    assert 7.5 < duration < 8.5
+    audio.evaluate("el => { el.currentTime = 4.0; }")  # seeking needs HTTP range support
+    page.wait_for_function("el => Math.abs(el.currentTime - 4.0) < 0.5", arg=audio.element_handle())
+
+    with page.expect_download() as download_info:
+        track.locator(".downloads a", has_text="Download WAV").click()
+    download = download_info.value
+    saved = Path(download.path())
+    assert saved.read_bytes()[:4] == b"RIFF"
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-page.png"), full_page=True)
+    expect(page.locator("#credits")).to_have_text("3592")  # 3600 - 8 seconds of audio
