@@ -33,6 +33,7 @@ from songy.domain.use_cases.resolve_user import ResolveUser
 from songy.domain.use_cases.sync_user import SyncUser
 from songy.domain.use_cases.webhook_endpoints import DeliverWebhooks, FanOutWebhooks, ManageWebhookEndpoints
 from songy.entrypoints.background import BackgroundLoops, OutboxSignal
+from songy.entrypoints.logging_setup import current_request_id
 from songy.settings import Settings
 
 
@@ -85,7 +86,11 @@ class Container(containers.DeclarativeContainer):
 
     engine = providers.Singleton(build_engine, settings.provided.resolved_database_url)
     unit_of_work = providers.Factory(
-        SqlUnitOfWork, engine, now=clock.provided.now, on_commit=outbox_signal.provided.nudge
+        SqlUnitOfWork,
+        engine,
+        now=clock.provided.now,
+        on_commit=outbox_signal.provided.nudge,
+        request_id=providers.Object(current_request_id),
     )
 
     dev_tokens = providers.Singleton(DevTokens, providers.Callable(lambda s: s.resolved_dev_token_secret(), settings))

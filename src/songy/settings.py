@@ -17,6 +17,8 @@ class Settings(BaseSettings):
 
     mode: Literal["embedded", "production"] = Field("embedded", description="production refuses dev tokens")
     data_dir: Path = Field(Path("var"), description="where the embedded database, files and dev secret live")
+    log_format: Literal["console", "json"] = Field("console", description="json for log shippers")
+    log_level: str = Field("INFO", description="root log level")
     host: str = Field("127.0.0.1", description="interface `songy serve` binds to")
     port: int = Field(8000, description="port `songy serve` listens on")
     public_base_url: str | None = Field(None, description="base URL clients reach the API at")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from songy.entrypoints.durations import parse_duration
+from songy.entrypoints.logging_setup import configure_logging
 from songy.settings import Settings
 
 DEMO_USER = "user_demo"
@@ -46,7 +46,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if settings.auth == "dev":
         token = container.dev_tokens().mint(DEMO_USER, ttl=timedelta(days=7))
         print(f"dev token for {DEMO_USER} (valid 7 days, dev mode only):\n{token}", flush=True)
-    uvicorn.run(create_app(container), host=settings.host, port=settings.port, log_level=args.log_level)
+    uvicorn.run(
+        create_app(container), host=settings.host, port=settings.port, log_level=args.log_level, log_config=None
+    )
 
 
 def cmd_worker(_: argparse.Namespace) -> None:
@@ -194,8 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+        configure_logging(json=settings.log_format == "json", level=settings.log_level)
+    except ValidationError:
+        configure_logging(json=False)
     try:
         args.func(args)
     except (RuntimeError, ValueError) as exc:

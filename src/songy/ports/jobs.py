@@ -13,6 +13,7 @@ JOB_NAME = "generate-music"
 class GenerationJob:
     music_id: str
     attempt: int = 1
+    request_id: str | None = None
 
 
 class JobQueue(Protocol):

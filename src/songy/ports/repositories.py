@@ -128,6 +128,7 @@ class OutboxMessage:
     event: DomainEvent
     available_at: datetime
     attempts: int
+    request_id: str | None = None
 
 
 class Outbox(Protocol):

@@ -91,6 +91,7 @@ outbox = Table(
     Column("published_at", DateTime(timezone=True)),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
+    Column("request_id", String(64)),
     Index("ix_outbox_pending", "published_at", "available_at"),
 )
 

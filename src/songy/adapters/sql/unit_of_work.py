@@ -385,6 +385,7 @@ class SqlOutbox:
             "available_at": available_at,
             "created_at": self._uow.now(),
             "attempts": 0,
+            "request_id": self._uow.request_id(),
         }
         await self._uow.execute(insert(tables.outbox).values(**values))
         self._uow.wrote_events = True
@@ -400,7 +401,9 @@ class SqlOutbox:
         )
         rows = (await self._uow.execute(query)).all()
         return [
-            OutboxMessage(row.id, event_from_payload(row.topic, row.payload), _utc(row.available_at), row.attempts)
+            OutboxMessage(
+                row.id, event_from_payload(row.topic, row.payload), _utc(row.available_at), row.attempts, row.request_id
+            )
             for row in rows
         ]
 
@@ -454,9 +457,16 @@ class SqlUnitOfWork:
 
     connection: AsyncConnection
 
-    def __init__(self, engine: AsyncEngine, now: Callable[[], datetime], on_commit: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        now: Callable[[], datetime],
+        on_commit: Callable[[], None],
+        request_id: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self._engine = engine
         self.now = now
+        self.request_id = request_id
         self._on_commit = on_commit
         self.music = SqlMusicRepository(self)
         self.playlists = SqlPlaylistRepository(self)

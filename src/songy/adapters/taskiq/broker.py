@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import structlog
 from taskiq import AsyncBroker, InMemoryBroker
 
 from songy.adapters.taskiq.job_records import (
@@ -64,8 +65,9 @@ def job_records(broker: AsyncBroker) -> JobRecordStore:
 def register_generation_task(broker: AsyncBroker, handler: JobHandler) -> None:
     """Register ``generate-music`` on ``broker``, delegating to ``handler``."""
 
-    async def generate_music(music_id: str, attempt: int = 1) -> str:
-        outcome = await handler(GenerationJob(music_id, attempt))
+    async def generate_music(music_id: str, attempt: int = 1, request_id: str | None = None) -> str:
+        with structlog.contextvars.bound_contextvars(music_id=music_id, attempt=attempt, request_id=request_id):
+            outcome = await handler(GenerationJob(music_id, attempt, request_id))
         return str(outcome)
 
     broker.register_task(generate_music, task_name=JOB_NAME)

@@ -16,7 +16,7 @@ class TaskiqJobQueue:
 
     async def enqueue(self, job: GenerationJob) -> None:
         try:
-            await self._kicker.kiq(music_id=job.music_id, attempt=job.attempt)
+            await self._kicker.kiq(music_id=job.music_id, attempt=job.attempt, request_id=job.request_id)
         except Exception as exc:  # redis.ConnectionError, TimeoutError, ...: the outbox will try again
             raise QueueUnavailable(f"broker refused job {job.music_id}: {exc!r}") from exc
 

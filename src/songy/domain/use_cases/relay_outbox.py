@@ -9,7 +9,7 @@ from datetime import timedelta
 from songy.domain.events import DomainEvent, MusicGenerationRequested
 from songy.ports.events import EventPublisher
 from songy.ports.jobs import GenerationJob, JobQueue
-from songy.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from songy.ports.repositories import OutboxMessage, UnitOfWork, UnitOfWorkFactory
 from songy.ports.system import Clock
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class RelayOutbox:
         async with self._uow() as uow:
             for message in await uow.outbox.claim_due(self._clock.now(), self._batch_size):
                 try:
-                    await self._dispatch(message.event)
+                    await self._dispatch(message)
                 except Exception as exc:
                     delay = min(timedelta(seconds=0.5) * 2**message.attempts, self._max_backoff)
                     log.warning("outbox message %s not published (%r); retrying in %s", message.id, exc, delay)
@@ -56,7 +56,8 @@ class RelayOutbox:
             await uow.commit()
         return published
 
-    async def _dispatch(self, event: DomainEvent) -> None:
+    async def _dispatch(self, message: OutboxMessage) -> None:
+        event = message.event
         if isinstance(event, MusicGenerationRequested):
-            await self._queue.enqueue(GenerationJob(event.music_id, event.attempt))
+            await self._queue.enqueue(GenerationJob(event.music_id, event.attempt, message.request_id))
         await self._publisher.publish(event)

@@ -23,6 +23,7 @@ from songy.entrypoints.http.metrics import metrics, metrics_middleware
 from songy.entrypoints.http.music_controller import MusicGeneratorController
 from songy.entrypoints.http.playlists_controller import PlaylistsController
 from songy.entrypoints.http.realtime_controller import RealtimeController
+from songy.entrypoints.http.request_id import request_id_middleware
 from songy.entrypoints.http.webhook_endpoints_controller import WebhookEndpointsController
 from songy.entrypoints.http.webhooks_controller import WebhooksController
 from songy.entrypoints.runtime import Runtime
@@ -74,7 +75,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
-        middleware=[metrics_middleware],
+        middleware=[request_id_middleware, metrics_middleware],
         openapi_config=OpenAPIConfig(
             title="Songy",
             version=__version__,
