@@ -88,7 +88,7 @@ class Stack:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if self.http.get("/health/ready").status_code == 200:
+                if self.http.get("/health/live").status_code == 200:
                     return
             except httpx.TransportError:
                 pass
