@@ -173,6 +173,10 @@ class S3BlobStore:
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "Unknown"))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        if code == "403":  # HEAD answers carry no error body
+            code = "AccessDenied"
+        elif code == "404" and operation == "head_bucket":
+            code = "NoSuchBucket"
         if code in PERMANENT_CODES:
             reason = f"S3 {PERMANENT_CODES[code]} for bucket {self.bucket} ({code} on {operation})"
             log.error("%s: key %s", reason, key)
