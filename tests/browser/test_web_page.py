@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from songy.adapters.devauth.tokens import DevTokens
 from songy.container import build_container
 from songy.entrypoints.demo import embedded_server
 from songy.settings import Settings
@@ -85,3 +86,19 @@ def test_generate_play_and_download_in_the_browser(server: tuple[str, str], page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web-page.png"), full_page=True)
     expect(page.locator("#credits")).to_have_text("3592")  # 3600 - 8 seconds of audio
+
+
+def test_admin_queue_page_renders_the_dashboard(server: tuple[str, str], page: object) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    url, _ = server
+    admin = DevTokens("b" * 40).mint("user_admin", roles=("admin",), ttl=timedelta(hours=1))
+    page.goto(url + "/")
+    page.evaluate("token => localStorage.setItem('songy.token', token)", admin)
+    page.goto(url + "/admin")
+    expect(page.locator("#counts .number")).to_have_count(4)
+    expect(page.locator("#counts")).to_contain_text("GENERATING")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-page.png"), full_page=True)
+

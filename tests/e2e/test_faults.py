@@ -143,4 +143,7 @@ def test_s3_access_denied_fails_with_a_reason_naming_the_bucket(
     assert "access denied for bucket locked-bucket" in done["error"]
     assert "locked-bucket" in stack.log("worker0.log")
     ready = stack.http.get("/health/ready")
-    assert ready.status_code == 503 and "access denied for bucket locked-bucket" in ready.json()["data"]["checks"]["blobStore"]
+    assert (
+        ready.status_code == 503
+        and "access denied for bucket locked-bucket" in ready.json()["data"]["checks"]["blobStore"]
+    )

@@ -38,6 +38,12 @@ async def index_page() -> File:
     return File(STATIC_DIR / "index.html", content_disposition_type="inline", media_type="text/html")
 
 
+@get("/admin", include_in_schema=False)
+async def admin_page() -> File:
+    """The queue dashboard (its data needs the admin role)."""
+    return File(STATIC_DIR / "admin.html", content_disposition_type="inline", media_type="text/html")
+
+
 def create_app(container: Container | None = None, *, consume_jobs: bool | None = None) -> Litestar:
     """The HTTP app over ``container``; ``consume_jobs`` defaults to the settings' in-process worker choice."""
     container = container or build_container()
@@ -58,6 +64,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
     controllers: list[Any] = [
         metrics,
         index_page,
+        admin_page,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         MusicGeneratorController,
         RealtimeController,
