@@ -101,4 +101,3 @@ def test_admin_queue_page_renders_the_dashboard(server: tuple[str, str], page: o
     expect(page.locator("#counts")).to_contain_text("GENERATING")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "admin-page.png"), full_page=True)
-

@@ -97,6 +97,32 @@ def cmd_cleanup(args: argparse.Namespace) -> None:
     print(f"{verb} the audio of {len(report)} tracks (older than {settings.audio_retention_days} days)")
 
 
+def cmd_doctor(_: argparse.Namespace) -> None:
+    from songy.container import build_container
+    from songy.entrypoints.doctor import diagnose
+
+    settings = _settings()
+    print(
+        f"mode {settings.mode}: database {settings.resolved_database_url.split('@')[-1]}, "
+        f"queue {'redis' if settings.redis_url else 'in-process'}, blobs {settings.blob_store}, "
+        f"audio {settings.audio_generator}, auth {settings.auth}"
+    )
+
+    async def run() -> list[object]:
+        container = build_container(settings)
+        try:
+            return await diagnose(container)
+        finally:
+            await container.engine().dispose()
+
+    findings = asyncio.run(run())
+    for finding in findings:
+        mark = "ok  " if finding.ok else "FAIL"  # type: ignore[attr-defined]
+        print(f"[{mark}] {finding.check}: {finding.detail}")  # type: ignore[attr-defined]
+    if not all(f.ok for f in findings):  # type: ignore[attr-defined]
+        raise SystemExit(1)
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from songy.container import build_container
     from songy.entrypoints.demo import embedded_server, run_demo
@@ -163,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("worker", help="consume generation jobs from Redis").set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+
+    sub.add_parser("doctor", help="check configuration and every configured service").set_defaults(func=cmd_doctor)
 
     cleanup = sub.add_parser("cleanup", help="expire audio past SONGY_AUDIO_RETENTION_DAYS (records stay)")
     cleanup.add_argument("--dry-run", action="store_true", help="only report what would be deleted")

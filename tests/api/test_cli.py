@@ -1,0 +1,62 @@
+"""The ``songy`` command as a user runs it: demo, synth, token, doctor."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jwt
+
+from songy.adapters.codecs import decode
+from songy.domain.formats import OutputFormat
+
+SONGY = str(Path(sys.executable).with_name("songy"))
+
+
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SONGY_")} | (env or {})
+    return subprocess.run([SONGY, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+def test_demo_runs_the_whole_flow_and_writes_a_playable_file(tmp_path: Path) -> None:
+    result = run("demo", "lofi piano, rainy night, 80 bpm", "--length", "4s", "-o", "demo.mp3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "COMPLETED" in result.stderr and "Music generation job created successfully" in result.stderr
+    samples, rate = decode((tmp_path / "demo.mp3").read_bytes(), OutputFormat.parse("mp3_44100_128"))
+    assert rate == 44100 and abs(len(samples) / rate - 4.0) < 0.05
+
+
+def test_synth_writes_the_format_of_the_extension(tmp_path: Path) -> None:
+    result = run("synth", "dark techno, 132 bpm", "--length", "3s", "-o", "t.wav", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "t.wav").read_bytes()[:4] == b"RIFF"
+
+
+def test_token_is_a_dev_token_for_the_user(tmp_path: Path) -> None:
+    result = run("token", "--user", "me", "--role", "admin", cwd=tmp_path)
+    claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
+    assert claims["sub"] == "me" and claims["dev"] is True and claims["roles"] == ["admin"]
+
+
+def test_token_is_refused_outside_dev_auth(tmp_path: Path) -> None:
+    env = {"SONGY_AUTH": "clerk", "SONGY_CLERK_JWKS_URL": "https://x/jwks", "SONGY_CLERK_ISSUER": "https://x"}
+    result = run("token", cwd=tmp_path, env=env)
+    assert result.returncode != 0 and "dev tokens" in result.stderr
+
+
+def test_doctor_passes_on_a_healthy_embedded_setup_and_names_what_fails(tmp_path: Path) -> None:
+    assert run("migrate", cwd=tmp_path).returncode == 0
+    healthy = run("doctor", cwd=tmp_path)
+    assert healthy.returncode == 0, healthy.stdout
+    assert "[ok  ] database" in healthy.stdout
+    broken = run("doctor", cwd=tmp_path, env={"SONGY_REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert broken.returncode == 1 and "[FAIL] queue" in broken.stdout
+
+
+def test_bad_configuration_is_a_clear_error(tmp_path: Path) -> None:
+    result = run("doctor", cwd=tmp_path, env={"SONGY_MODE": "production"})
+    assert result.returncode != 0 and "dev tokens are refused in production mode" in result.stderr
