@@ -1,0 +1,192 @@
+"""Worker overhead and scaling: 1,000 jobs through PostgreSQL + Redis + S3 (moto) with an instant generator.
+
+For 1 and then 2 `songy worker` processes, inserts 1,000 GENERATING records (with their outbox events) and
+times the drain until all are COMPLETED; everything measured is Songy's own overhead (relay, queue, three
+transactions, an S3 upload per job). The baseline, run in the same script, is a bare taskiq round trip of 1,000
+no-op tasks on the same Redis with one taskiq worker process. Goals: overhead < 15 ms per job, throughput
+>= 0.7 x bare taskiq, 2 workers >= 1.7 x one.
+
+    .venv/bin/python bench/worker.py [--jobs 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import boto3
+import httpx
+import psycopg
+from redis import Redis
+
+from songy.container import build_container
+from songy.domain.generation_request import GenerationRequest
+from songy.domain.user import Identity
+from songy.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PG = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fresh_schema(schema: str) -> str:
+    with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{PG}?options=-csearch_path%3D{schema}"
+
+
+async def enqueue(settings: Settings, jobs: int) -> None:
+    container = build_container(settings)
+    request = GenerationRequest.create(name="Bench", prompt="p", length_ms=3000)
+    generate = container.generate_music()
+    for start in range(0, jobs, 10):
+        await generate(Identity("bench_user"), [request] * min(10, jobs - start))
+    await container.engine().dispose()
+
+
+def count_completed(url: str) -> int:
+    with psycopg.connect(url.replace("+psycopg", "").replace("%3D", "=")) as conn:
+        return conn.execute("SELECT count(*) FROM music WHERE status = 'COMPLETED'").fetchone()[0]  # type: ignore[index]
+
+
+def songy_run(workers: int, jobs: int, env: dict[str, str]) -> float:
+    schema = f"bench_worker_{uuid.uuid4().hex[:8]}"
+    url = fresh_schema(schema)
+    run_env = {**env, "SONGY_DATABASE_URL": url}
+    subprocess.run([BIN / "songy", "migrate"], env=run_env, check=True, capture_output=True)
+    Redis.from_url(REDIS).delete("music-generation")
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "bench.worker_process"], env=run_env, cwd=ROOT) for _ in range(workers)
+    ]
+    try:
+        time.sleep(3)  # workers up, consumer group declared
+        settings = Settings(_env_file=None, **{k[6:].lower(): v for k, v in run_env.items() if k.startswith("SONGY_")})  # type: ignore[arg-type]
+        started = time.perf_counter()
+        asyncio.run(enqueue(settings, jobs))
+        while count_completed(url) < jobs:
+            if time.perf_counter() - started > 240:
+                raise RuntimeError(f"only {count_completed(url)} of {jobs} completed in 240 s")
+            time.sleep(0.05)
+        return time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+
+
+def bare_run(jobs: int) -> float:
+    redis = Redis.from_url(REDIS)
+    redis.delete("bare-bench", "bare-bench-done")
+    env = {**os.environ, "BENCH_REDIS_URL": REDIS, "PYTHONPATH": str(ROOT)}
+    worker = subprocess.Popen(
+        [BIN / "taskiq", "worker", "bench.bare_taskiq:broker", "--workers", "1"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(3)
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"""
+import asyncio
+from bench.bare_taskiq import broker, noop
+async def main():
+    await broker.startup()
+    for i in range({jobs}):
+        await noop.kiq(music_id=str(i))
+    await broker.shutdown()
+asyncio.run(main())
+""",
+            ],
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
+        while int(redis.get("bare-bench-done") or 0) < jobs:
+            if time.perf_counter() - started > 120:
+                raise RuntimeError("bare taskiq did not drain")
+            time.sleep(0.02)
+        return time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=1000)
+    args = parser.parse_args()
+    moto_port = free_port()
+    moto = subprocess.Popen(
+        [BIN / "moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    data_dir = Path(tempfile.mkdtemp(prefix="songy-bench-"))
+    try:
+        endpoint = f"http://127.0.0.1:{moto_port}"
+        for _ in range(100):
+            try:
+                httpx.get(endpoint, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        boto3.client(
+            "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        ).create_bucket(Bucket="bench")
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "SONGY_REDIS_URL": REDIS,
+            "SONGY_BLOB_STORE": "s3",
+            "SONGY_S3_ENDPOINT_URL": endpoint,
+            "SONGY_S3_BUCKET": "bench",
+            "SONGY_S3_ACCESS_KEY_ID": "x",
+            "SONGY_S3_SECRET_ACCESS_KEY": "x",
+            "SONGY_DATA_DIR": str(data_dir),
+            "SONGY_DEV_TOKEN_SECRET": "bench-secret-" + "x" * 40,
+            "SONGY_INITIAL_CREDITS": str(10**12),
+            "SONGY_OUTBOX_POLL_INTERVAL_S": "0.05",
+            "SONGY_LOG_LEVEL": "WARNING",
+        }
+        bare = bare_run(args.jobs)
+        one = songy_run(1, args.jobs, env)
+        two = songy_run(2, args.jobs, env)
+    finally:
+        moto.terminate()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    print(f"# worker bench: {args.jobs} jobs, instant generator, PostgreSQL + Redis + S3 (moto), {os.cpu_count()} cpus")
+    for label, seconds, note in (
+        ("bare taskiq round trip", bare, ""),
+        ("songy, 1 worker process", one, f"  (x{bare / one:.2f} of bare taskiq)"),
+        ("songy, 2 worker processes", two, f"  (scaling x{one / two:.2f})"),
+    ):
+        rate, per_job = args.jobs / seconds, seconds / args.jobs * 1000
+        print(f"{label:<27}{seconds:7.2f} s {rate:7.0f} jobs/s {per_job:6.2f} ms/job{note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""A `songy worker` whose generator answers instantly, so bench/worker.py measures everything but generation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from dependency_injector import providers
+
+from songy.container import build_container
+from songy.entrypoints.logging_setup import configure_logging
+from songy.entrypoints.worker import run_worker
+from songy.ports.audio import AudioSpec
+
+CHUNK = b"\xff\xfb\x90\x00" * 256  # 1 KiB
+
+
+class InstantGenerator:
+    async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
+        yield CHUNK
+
+
+def main() -> None:
+    configure_logging(json=False, level="WARNING")
+    container = build_container()
+    container.audio_generator.override(providers.Object(InstantGenerator()))
+    asyncio.run(run_worker(container))
+
+
+if __name__ == "__main__":
+    main()
