@@ -123,7 +123,13 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return error_response(500, "INTERNAL_ERROR", "Internal server error")
 
 
+def handle_too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    """The JSON decoder gives up on absurdly nested documents; that is the client's input, not our fault."""
+    return error_response(400, "VALIDATION_ERROR", "Request validation failed: JSON nested too deeply")
+
+
 EXCEPTION_HANDLERS = {
+    RecursionError: handle_too_deep,
     DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
