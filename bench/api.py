@@ -104,7 +104,7 @@ def main() -> None:
         "SONGY_RUN_WORKER_IN_PROCESS": "false",
         "SONGY_DATA_DIR": str(data_dir),
         "SONGY_DEV_TOKEN_SECRET": SECRET,
-        "SONGY_INITIAL_CREDITS": str(10**12),
+        "SONGY_INITIAL_CREDITS": str(10**11),
         "SONGY_PORT": str(songy_port),
         "SONGY_LOG_LEVEL": "WARNING",
     }

@@ -168,7 +168,7 @@ def main() -> None:
             "SONGY_S3_SECRET_ACCESS_KEY": "x",
             "SONGY_DATA_DIR": str(data_dir),
             "SONGY_DEV_TOKEN_SECRET": "bench-secret-" + "x" * 40,
-            "SONGY_INITIAL_CREDITS": str(10**12),
+            "SONGY_INITIAL_CREDITS": str(10**11),
             "SONGY_OUTBOX_POLL_INTERVAL_S": "0.05",
             "SONGY_LOG_LEVEL": "WARNING",
         }

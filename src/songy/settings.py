@@ -56,7 +56,7 @@ class Settings(BaseSettings):
 
     webhooks_allow_private: bool = Field(False, description="deliver webhooks to private/loopback hosts (dev)")
     audio_retention_days: float | None = Field(None, gt=0, description="delete audio this old; unset = keep")
-    initial_credits: int = Field(3600, ge=0, description="credits (seconds of audio) a new user starts with")
+    initial_credits: int = Field(3600, ge=0, le=10**12, description="credits (seconds of audio) a new user starts with")
     retry_max_attempts: int = Field(2, ge=1, le=10, description="attempts per generation, in all")
     retry_base_delay_s: float = Field(30.0, ge=0, description="backoff before attempt n+1: base * 2**(n-1)")
     reaper_deadline_s: float = Field(900.0, gt=0, description="GENERATING this long without progress = lost")

@@ -35,7 +35,7 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True)),
-    Column("credits", Integer, nullable=False, default=0),
+    Column("credits", BigInteger, nullable=False, default=0),
 )
 
 idempotency_keys = Table(
