@@ -65,15 +65,14 @@ def wrk(url: str, connections: int, seconds: int, method: str, body: str | None,
         lines.append(f'wrk.headers["Authorization"] = "Bearer {token}"')
     if body:
         lines.append(f"wrk.body = {json.dumps(body)}")
-    script.write("\n".join(lines) + "\n")
-    script.close()
+    script.write_text("\n".join(lines) + "\n")
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    os.unlink(script.name)
+    shutil.rmtree(script.parent)
 
     def ms(label: str) -> float:
         value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import boto3
 import httpx
+
 from bench.worker import BIN, REDIS, ROOT, free_port, fresh_schema
 
 TRACKS = 3

@@ -62,7 +62,7 @@ async def enqueue(settings: Settings, jobs: int) -> None:
 
 
 def count_completed(url: str) -> int:
-    with psycopg.connect(url.replace("+psycopg", "").replace("%3D", "=")) as conn:
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
         return conn.execute("SELECT count(*) FROM music WHERE status = 'COMPLETED'").fetchone()[0]  # type: ignore[index]
 
 
