@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import threading
 import time
 import uuid
@@ -69,6 +70,8 @@ class FakeElevenLabs:
         self.script: list[dict[str, Any]] = []
         self.calls: list[dict[str, Any]] = []
         self.default_latency = 0.0
+        self.chaos_rate = 0.0
+        self._random = random.Random(7)
         self._lock = threading.Lock()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -92,6 +95,7 @@ class FakeElevenLabs:
             with self._lock:
                 self.script.extend(payload.get("steps", []))
                 self.default_latency = float(payload.get("latency", self.default_latency))
+                self.chaos_rate = float(payload.get("chaos", self.chaos_rate))
             return await _json(send, 200, {"queued": len(self.script)})
         if path == "/_control/calls":
             return await _json(send, 200, {"calls": self.calls})
@@ -109,7 +113,7 @@ class FakeElevenLabs:
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         query = dict(p.split("=", 1) for p in scope["query_string"].decode().split("&") if "=" in p)
         with self._lock:
-            step = self.script.pop(0) if self.script else {}
+            step = self.script.pop(0) if self.script else self._chaos_step()
         self.calls.append({"query": query, "api_key": headers.get("xi-api-key"), "body": body.decode(), "step": step})
         await asyncio.sleep(float(step.get("latency", self.default_latency)))
         if headers.get("xi-api-key") != self.api_key:
@@ -147,6 +151,20 @@ class FakeElevenLabs:
         if truncate_at is not None:
             raise ConnectionAbortedError("fake ElevenLabs truncates the stream on purpose")
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _chaos_step(self) -> dict[str, Any]:
+        """With probability ``chaos_rate``, one fault drawn at random (errors, a stall, a truncated stream)."""
+        if self._random.random() >= self.chaos_rate:
+            return {}
+        return self._random.choice(
+            [
+                {"error": "rate_limited"},
+                {"error": "server_error"},
+                {"error": "unavailable"},
+                {"truncate": 0.3},
+                {"latency": 1.5},
+            ]
+        )
 
 
 async def _json(send: Any, status: int, payload: Any) -> None:

@@ -87,8 +87,8 @@ class ProcessGeneration:
                     log.info("skipping job %s attempt %s: nothing to do", job.music_id, job.attempt)
                     return None
                 music.begin_attempt(job.attempt, _object_key(music, now, candidate), now)
-                await uow.music.save(music)
                 try:
+                    await uow.music.save(music)
                     await uow.commit()
                 except Conflict:  # another track took this key in the same millisecond
                     continue
