@@ -89,7 +89,11 @@ def songy_run(workers: int, jobs: int, env: dict[str, str]) -> float:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                print(f"worker {process.pid} ignored SIGTERM for 60 s; killed", file=sys.stderr)
+                process.kill()
 
 
 def bare_run(jobs: int) -> float:

@@ -10,6 +10,7 @@ from songy.container import Container
 from songy.entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
+STOP_MARGIN_S = 15.0
 
 
 async def run_worker(container: Container) -> None:
@@ -25,4 +26,11 @@ async def run_worker(container: Container) -> None:
         await stop.wait()
     finally:
         log.info("worker stopping")
-        await runtime.stop()
+        deadline = container.settings().worker_shutdown_grace_s + STOP_MARGIN_S
+        try:
+            await asyncio.wait_for(runtime.stop(), deadline)
+        except TimeoutError:
+            # never hang on SIGTERM: unfinished jobs stay unacknowledged and are redelivered elsewhere
+            stuck = [t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            log.error("worker did not stop within %.0fs; exiting anyway (tasks: %s)", deadline, stuck)
+            raise SystemExit(1) from None
