@@ -183,6 +183,7 @@ class Container(containers.DeclarativeContainer):
         clock,
         retry_policy,
         providers.Callable(lambda s: timedelta(seconds=s.reaper_deadline_s), settings),
+        blob_store,
     )
     job_history = providers.Singleton(job_records, broker)
     queue_dashboard = providers.Singleton(QueueDashboard, unit_of_work.provider, job_history, clock)

@@ -233,3 +233,18 @@ async def test_canceled_while_rendering_discards_the_object() -> None:
     assert await world.process._finish(job, music.object_key or "", "url") == Outcome.SKIPPED
     assert world.blobs.objects == {}
     assert (await world.status(ALICE, music_id)).status is MusicStatus.CANCELED
+
+
+async def test_final_failure_removes_what_an_interrupted_attempt_stored() -> None:
+    world = World(script=[PermanentGenerationError("bad_prompt")])
+    music_id = await world.request()
+    await world.relay()
+    [job] = world.queue.take_all()
+    music = await world.process._begin(job)
+    assert music is not None and music.object_key
+    from songy.adapters.memory.blob_store import MemoryBlob
+
+    world.blobs.objects[music.object_key] = MemoryBlob(b"partial", "audio/mpeg", {})  # a killed attempt's upload
+    assert await world.process(job) == Outcome.FAILED
+    assert world.blobs.objects == {}
+    assert (await world.status(ALICE, music_id)).status is MusicStatus.FAILED

@@ -124,6 +124,8 @@ class ProcessGeneration:
                 outcome = Outcome.FAILED
             await uow.music.save(music)
             await uow.commit()
+        if outcome is Outcome.FAILED and music.object_key:
+            await delete_objects(self._blobs, music.object_key)  # what an interrupted attempt may have stored
         log.warning("music %s attempt %s: %s (%s)", job.music_id, job.attempt, error.reason, outcome.value)
         return outcome
 
