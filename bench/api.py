@@ -15,36 +15,18 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-import psycopg
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-PG = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+from bench.services import BIN, REDIS, ROOT, free_port, fresh_schema
+
 SECRET = "bench-secret-" + "x" * 40
 BODY = {"name": "Bench Song", "prompt": "upbeat electronic dance music", "lengthMs": 30000}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def schema_url(schema: str) -> str:
-    with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{PG}?options=-csearch_path%3D{schema}"
 
 
 def wait_up(url: str) -> None:
@@ -98,7 +80,7 @@ def main() -> None:
     songy_port, base_port = free_port(), free_port()
     songy_env = {
         **os.environ,
-        "SONGY_DATABASE_URL": schema_url(f"bench_songy_{run_id}"),
+        "SONGY_DATABASE_URL": fresh_schema(f"bench_songy_{run_id}"),
         "SONGY_REDIS_URL": REDIS,
         "SONGY_RUN_WORKER_IN_PROCESS": "false",
         "SONGY_DATA_DIR": str(data_dir),
@@ -109,7 +91,7 @@ def main() -> None:
     }
     base_env = {
         **os.environ,
-        "BASELINE_DATABASE_URL": schema_url(f"bench_base_{run_id}"),
+        "BASELINE_DATABASE_URL": fresh_schema(f"bench_base_{run_id}"),
         "BASELINE_REDIS_URL": REDIS,
         "PYTHONPATH": str(ROOT),
     }

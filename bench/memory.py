@@ -17,10 +17,9 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
 import httpx
 
-from bench.worker import BIN, REDIS, ROOT, free_port, fresh_schema
+from bench.services import BIN, REDIS, ROOT, free_port, fresh_schema, moto_bucket
 
 TRACKS = 3
 LENGTH_MS = 300_000
@@ -33,54 +32,36 @@ def rss_kib(pid: int, field: str) -> int:
     raise RuntimeError(field)
 
 
-def main() -> None:
-    moto_port, api_port = free_port(), free_port()
-    moto = subprocess.Popen(
-        [BIN / "moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
+def measure(endpoint: str, s3: object, data_dir: Path) -> tuple[int, int, float, list[int]]:
+    """(idle RSS KiB, peak RSS KiB, seconds per track, object sizes) of one worker rendering TRACKS tracks."""
+    api_port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SONGY_REDIS_URL": REDIS,
+        "SONGY_DATABASE_URL": fresh_schema(f"bench_memory_{uuid.uuid4().hex[:8]}"),
+        "SONGY_BLOB_STORE": "s3",
+        "SONGY_S3_ENDPOINT_URL": endpoint,
+        "SONGY_S3_BUCKET": "bench",
+        "SONGY_S3_ACCESS_KEY_ID": "x",
+        "SONGY_S3_SECRET_ACCESS_KEY": "x",
+        "SONGY_DATA_DIR": str(data_dir),
+        "SONGY_DEV_TOKEN_SECRET": "bench-secret-" + "x" * 40,
+        "SONGY_WORKER_CONCURRENCY": "1",
+        "SONGY_RUN_WORKER_IN_PROCESS": "false",
+        "SONGY_PORT": str(api_port),
+        "SONGY_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run([BIN / "songy", "migrate"], env=env, check=True, capture_output=True)
+    worker = subprocess.Popen([BIN / "songy", "worker"], env=env)
+    api = subprocess.Popen(
+        [BIN / "songy", "serve", "--log-level", "warning"],
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    data_dir = Path(tempfile.mkdtemp(prefix="songy-bench-"))
-    processes: list[subprocess.Popen[bytes]] = []
+    base = f"http://127.0.0.1:{api_port}/api/music-generator"
     try:
-        endpoint = f"http://127.0.0.1:{moto_port}"
-        for _ in range(100):
-            try:
-                httpx.get(endpoint, timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        s3 = boto3.client(
-            "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-        )
-        s3.create_bucket(Bucket="bench")
-        url = fresh_schema(f"bench_memory_{uuid.uuid4().hex[:8]}")
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "SONGY_DATABASE_URL": url,
-            "SONGY_REDIS_URL": REDIS,
-            "SONGY_BLOB_STORE": "s3",
-            "SONGY_S3_ENDPOINT_URL": endpoint,
-            "SONGY_S3_BUCKET": "bench",
-            "SONGY_S3_ACCESS_KEY_ID": "x",
-            "SONGY_S3_SECRET_ACCESS_KEY": "x",
-            "SONGY_DATA_DIR": str(data_dir),
-            "SONGY_DEV_TOKEN_SECRET": "bench-secret-" + "x" * 40,
-            "SONGY_WORKER_CONCURRENCY": "1",
-            "SONGY_RUN_WORKER_IN_PROCESS": "false",
-            "SONGY_PORT": str(api_port),
-            "SONGY_LOG_LEVEL": "WARNING",
-        }
-        subprocess.run([BIN / "songy", "migrate"], env=env, check=True, capture_output=True)
-        worker = subprocess.Popen([BIN / "songy", "worker"], env=env)
-        api = subprocess.Popen(
-            [BIN / "songy", "serve", "--log-level", "warning"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        processes += [worker, api]
         time.sleep(4)
         idle = rss_kib(worker.pid, "VmRSS")
         token = subprocess.run([BIN / "songy", "token"], env=env, capture_output=True, text=True).stdout.strip()
@@ -88,25 +69,28 @@ def main() -> None:
         started = time.perf_counter()
         for i in range(TRACKS):
             body = {"name": f"Long {i}", "prompt": "busy intense techno, 132 bpm", "lengthMs": LENGTH_MS}
-            music_id = httpx.post(
-                f"http://127.0.0.1:{api_port}/api/music-generator/generate", json=body, headers=headers
-            ).json()["data"]["musicId"]
-            while True:
-                status = httpx.get(
-                    f"http://127.0.0.1:{api_port}/api/music-generator/status/{music_id}", headers=headers
-                ).json()["data"]["status"]
-                if status != "GENERATING":
-                    break
+            music_id = httpx.post(f"{base}/generate", json=body, headers=headers).json()["data"]["musicId"]
+            status = "GENERATING"
+            while status == "GENERATING":
                 time.sleep(0.2)
+                status = httpx.get(f"{base}/status/{music_id}", headers=headers).json()["data"]["status"]
             assert status == "COMPLETED", status
-        elapsed = time.perf_counter() - started
+        elapsed = (time.perf_counter() - started) / TRACKS
         peak = rss_kib(worker.pid, "VmHWM")
-        sizes = [o["Size"] for o in s3.list_objects_v2(Bucket="bench")["Contents"]]
+        sizes = [o["Size"] for o in s3.list_objects_v2(Bucket="bench")["Contents"]]  # type: ignore[attr-defined]
     finally:
-        for process in processes:
+        for process in (worker, api):
             process.terminate()
             process.wait(timeout=60)
-        moto.terminate()
+    return idle, peak, elapsed, sizes
+
+
+def main() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="songy-bench-"))
+    try:
+        with moto_bucket("bench") as (endpoint, s3):
+            idle, peak, elapsed, sizes = measure(endpoint, s3, data_dir)
+    finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     mp3 = max(sizes) / 2**20
     pcm = LENGTH_MS / 1000 * 44_100 * 2 * 2 / 2**20
@@ -116,7 +100,7 @@ def main() -> None:
     )
     print(
         f"worker idle RSS {idle / 1024:7.1f} MiB, peak {peak / 1024:7.1f} MiB, above idle {above:7.1f} MiB "
-        f"({elapsed / TRACKS:.1f} s per track)"
+        f"({elapsed:.1f} s per track)"
     )
     print(f"audio: mp3 {mp3:6.1f} MiB, 16-bit stereo PCM {pcm:6.1f} MiB")
     print(f"peak above idle / mp3 size: x{above / mp3:.1f}   / PCM size: x{above / pcm:.2f}   (goal <= x2)")

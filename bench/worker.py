@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,33 +22,14 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
-import httpx
 import psycopg
 from redis import Redis
 
+from bench.services import BIN, REDIS, ROOT, fresh_schema, moto_bucket
 from songy.container import build_container
 from songy.domain.generation_request import GenerationRequest
 from songy.domain.user import Identity
 from songy.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-PG = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def fresh_schema(schema: str) -> str:
-    with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{PG}?options=-csearch_path%3D{schema}"
 
 
 async def enqueue(settings: Settings, jobs: int) -> None:
@@ -143,24 +123,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=1000)
     args = parser.parse_args()
-    moto_port = free_port()
-    moto = subprocess.Popen(
-        [BIN / "moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     data_dir = Path(tempfile.mkdtemp(prefix="songy-bench-"))
-    try:
-        endpoint = f"http://127.0.0.1:{moto_port}"
-        for _ in range(100):
-            try:
-                httpx.get(endpoint, timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        boto3.client(
-            "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-        ).create_bucket(Bucket="bench")
+    with moto_bucket("bench") as (endpoint, _):
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -176,12 +140,12 @@ def main() -> None:
             "SONGY_OUTBOX_POLL_INTERVAL_S": "0.05",
             "SONGY_LOG_LEVEL": "WARNING",
         }
-        bare = bare_run(args.jobs)
-        one = songy_run(1, args.jobs, env)
-        two = songy_run(2, args.jobs, env)
-    finally:
-        moto.terminate()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        try:
+            bare = bare_run(args.jobs)
+            one = songy_run(1, args.jobs, env)
+            two = songy_run(2, args.jobs, env)
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
     print(f"# worker bench: {args.jobs} jobs, instant generator, PostgreSQL + Redis + S3 (moto), {os.cpu_count()} cpus")
     for label, seconds, note in (
         ("bare taskiq round trip", bare, ""),

@@ -98,8 +98,9 @@ class ProcessGeneration:
     async def _finish(self, job: GenerationJob, key: str, audio_url: str) -> Outcome:
         async with self._uow() as uow:
             music = await uow.music.get(job.music_id)
-            if music is None or music.status is MusicStatus.CANCELED:
-                await delete_objects(self._blobs, key)  # canceled or deleted while rendering: discard
+            if music is None or music.status in (MusicStatus.CANCELED, MusicStatus.FAILED):
+                # canceled, deleted, or failed by a twin delivery while this one was still uploading: discard
+                await delete_objects(self._blobs, key)
                 return Outcome.SKIPPED
             if music.is_terminal or music.attempts != job.attempt:
                 return Outcome.SKIPPED
