@@ -7,11 +7,10 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 
-import boto3
 import pytest
 import redis
 
-from tests.support.moto import moto_server
+from tests.support.moto import locked_bucket
 
 from .stack import Stack
 
@@ -112,15 +111,8 @@ def test_provider_down_twice_fails_with_the_last_reason(make_stack: Callable[...
 
 @pytest.fixture(scope="module")
 def locked_s3() -> Iterator[tuple[str, str, str]]:
-    """A moto server enforcing IAM, a bucket, and keys of a user without any S3 permission."""
-    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "3"}) as endpoint:
-        common = {"endpoint_url": endpoint, "region_name": "us-east-1"}
-        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        boto3.client("s3", **common, **keys).create_bucket(Bucket="locked-bucket")
-        iam = boto3.client("iam", **common, **keys)
-        iam.create_user(UserName="nobody")
-        key = iam.create_access_key(UserName="nobody")["AccessKey"]
-        yield endpoint, key["AccessKeyId"], key["SecretAccessKey"]
+    with locked_bucket("locked-bucket") as credentials:
+        yield credentials
 
 
 def test_s3_access_denied_fails_with_a_reason_naming_the_bucket(

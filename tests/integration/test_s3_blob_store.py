@@ -13,7 +13,7 @@ import pytest
 from songy.adapters.s3.blob_store import S3BlobStore
 from songy.domain.errors import PermanentGenerationError, TransientGenerationError
 from songy.settings import Settings
-from tests.support.moto import moto_server
+from tests.support.moto import locked_bucket
 
 pytestmark = pytest.mark.integration
 
@@ -129,22 +129,16 @@ def test_default_public_url_is_the_seed_style() -> None:
 
 @pytest.fixture(scope="module")
 def denied_store() -> Iterator[S3BlobStore]:
-    """A moto server enforcing IAM, and credentials of a user with no S3 permission at all."""
-    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "3"}) as endpoint:
-        common = {"endpoint_url": endpoint, "region_name": "us-east-1"}
-        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        boto3.client("s3", **common, **keys).create_bucket(Bucket="locked")
-        iam = boto3.client("iam", **common, **keys)
-        iam.create_user(UserName="nobody")
-        key = iam.create_access_key(UserName="nobody")["AccessKey"]
+    """Credentials of a user with no S3 permission at all, on a moto server that enforces IAM."""
+    with locked_bucket("locked") as (endpoint, key_id, secret):
         yield S3BlobStore.from_settings(
             Settings(
                 _env_file=None,  # type: ignore[call-arg]
                 blob_store="s3",
                 s3_endpoint_url=endpoint,
                 s3_bucket="locked",
-                s3_access_key_id=key["AccessKeyId"],
-                s3_secret_access_key=key["SecretAccessKey"],
+                s3_access_key_id=key_id,
+                s3_secret_access_key=secret,
             )
         )
 

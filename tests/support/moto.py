@@ -50,3 +50,19 @@ def moto_server(env: dict[str, str] | None = None) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def locked_bucket(bucket: str) -> Iterator[tuple[str, str, str]]:
+    """A moto server enforcing IAM with ``bucket``, and the keys of a user with no S3 permission at all:
+    yields (endpoint, access key id, secret)."""
+    import boto3
+
+    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "3"}) as endpoint:
+        common = {"endpoint_url": endpoint, "region_name": "us-east-1"}
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        boto3.client("s3", **common, **keys).create_bucket(Bucket=bucket)
+        iam = boto3.client("iam", **common, **keys)
+        iam.create_user(UserName="nobody")
+        key = iam.create_access_key(UserName="nobody")["AccessKey"]
+        yield endpoint, key["AccessKeyId"], key["SecretAccessKey"]
