@@ -8,6 +8,7 @@ from datetime import timedelta
 from songy.domain.credits import release_credits
 from songy.domain.use_cases.manage_music import delete_objects
 from songy.domain.use_cases.process_generation import RetryPolicy
+from songy.ports.blobs import BlobStore
 from songy.ports.repositories import UnitOfWorkFactory
 from songy.ports.system import Clock
 
