@@ -5,7 +5,7 @@ loads both with wrk (Debian's package) at 1, 16 and 64 connections for POST gene
 requests/s, p50/p99 latency and the Songy/baseline ratios. Goals: p99 < 10 ms at 64 connections, throughput
 >= 0.8 x baseline.
 
-    .venv/bin/python bench/api.py [--seconds 6]
+    .venv/bin/python -m bench.api [--seconds 6]
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Starts one `songy worker` (concurrency 1) on PostgreSQL + Redis + moto, reads it
 300 s mp3_44100_128 tracks one after another, and prints the peak RSS (VmHWM) above the idle baseline against the
 size of the audio: the encoded MP3 and the 16-bit PCM it was rendered from. Goal: <= 2 x the audio size.
 
-    .venv/bin/python bench/memory.py
+    .venv/bin/python -m bench.memory
 """
 
 from __future__ import annotations

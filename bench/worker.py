@@ -6,7 +6,7 @@ transactions, an S3 upload per job). The baseline, run in the same script, is a 
 no-op tasks on the same Redis with one taskiq worker process. Goals: overhead < 15 ms per job, throughput
 >= 0.7 x bare taskiq, 2 workers >= 1.7 x one.
 
-    .venv/bin/python bench/worker.py [--jobs 1000]
+    .venv/bin/python -m bench.worker [--jobs 1000]
 """
 
 from __future__ import annotations
