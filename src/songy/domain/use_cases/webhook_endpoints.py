@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 
 from songy.domain.errors import FieldError, ValidationError, WebhookEndpointNotFound
@@ -114,10 +115,11 @@ class DeliverWebhooks:
             due = await uow.webhooks.due_deliveries(now, self._batch_size)
             if not due:
                 return 0
-            endpoints = {e.id: e for d in due for e in await uow.webhooks.list_endpoints(d.user_id)}
+            endpoints = {
+                e.id: e for user_id in {d.user_id for d in due} for e in await uow.webhooks.list_endpoints(user_id)
+            }
             for delivery in due:
-                leased = WebhookDelivery(**{**delivery.__dict__, "next_attempt_at": now + LEASE})
-                await uow.webhooks.save_delivery(leased)
+                await uow.webhooks.save_delivery(replace(delivery, next_attempt_at=now + LEASE))
             await uow.commit()
         for delivery in due:
             endpoint = endpoints.get(delivery.endpoint_id)
