@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+MAX_TOKEN_CHARS = 8192  # larger bearer tokens are refused before any parsing
+
 
 def roles_of(claims: dict[str, object]) -> frozenset[str]:
     """Roles from ``role``/``roles`` claims, or Clerk's ``metadata.role`` / ``public_metadata.role``."""

@@ -8,11 +8,10 @@ from datetime import timedelta
 import jwt
 from jwt import PyJWKClient
 
-from songy.adapters.jwt_claims import roles_of
+from songy.adapters.jwt_claims import MAX_TOKEN_CHARS, roles_of
 from songy.domain.errors import AuthenticationError, IdentityProviderUnavailable
 from songy.domain.user import Identity
 
-MAX_TOKEN_CHARS = 8192
 ALLOWED_ALGORITHMS = ["RS256"]
 
 

@@ -6,13 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from songy.adapters.jwt_claims import roles_of
+from songy.adapters.jwt_claims import MAX_TOKEN_CHARS, roles_of
 from songy.domain.errors import AuthenticationError
 from songy.domain.user import Identity
 
 DEV_ISSUER = "songy-dev"
 DEV_AUDIENCE = "songy"
-MAX_TOKEN_CHARS = 8192
 
 
 class DevTokens:
