@@ -9,7 +9,6 @@ size of the audio: the encoded MP3 and the 16-bit PCM it was rendered from. Goal
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.services import BIN, REDIS, ROOT, free_port, fresh_schema, moto_bucket
+from bench.services import BIN, free_port, fresh_schema, moto_bucket, songy_s3_env
 
 TRACKS = 3
 LENGTH_MS = 300_000
@@ -35,23 +34,14 @@ def rss_kib(pid: int, field: str) -> int:
 def measure(endpoint: str, s3: object, data_dir: Path) -> tuple[int, int, float, list[int]]:
     """(idle RSS KiB, peak RSS KiB, seconds per track, object sizes) of one worker rendering TRACKS tracks."""
     api_port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "SONGY_REDIS_URL": REDIS,
-        "SONGY_DATABASE_URL": fresh_schema(f"bench_memory_{uuid.uuid4().hex[:8]}"),
-        "SONGY_BLOB_STORE": "s3",
-        "SONGY_S3_ENDPOINT_URL": endpoint,
-        "SONGY_S3_BUCKET": "bench",
-        "SONGY_S3_ACCESS_KEY_ID": "x",
-        "SONGY_S3_SECRET_ACCESS_KEY": "x",
-        "SONGY_DATA_DIR": str(data_dir),
-        "SONGY_DEV_TOKEN_SECRET": "bench-secret-" + "x" * 40,
-        "SONGY_WORKER_CONCURRENCY": "1",
-        "SONGY_RUN_WORKER_IN_PROCESS": "false",
-        "SONGY_PORT": str(api_port),
-        "SONGY_LOG_LEVEL": "WARNING",
-    }
+    env = songy_s3_env(
+        endpoint,
+        data_dir,
+        SONGY_DATABASE_URL=fresh_schema(f"bench_memory_{uuid.uuid4().hex[:8]}"),
+        SONGY_WORKER_CONCURRENCY="1",
+        SONGY_RUN_WORKER_IN_PROCESS="false",
+        SONGY_PORT=str(api_port),
+    )
     subprocess.run([BIN / "songy", "migrate"], env=env, check=True, capture_output=True)
     worker = subprocess.Popen([BIN / "songy", "worker"], env=env)
     api = subprocess.Popen(

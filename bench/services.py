@@ -59,3 +59,21 @@ def moto_bucket(bucket: str) -> Iterator[tuple[str, Any]]:
     finally:
         moto.terminate()
         moto.wait(timeout=30)
+
+
+def songy_s3_env(endpoint: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a Songy process on Redis and the moto bucket ``bench``, quiet, with dev tokens."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SONGY_REDIS_URL": REDIS,
+        "SONGY_BLOB_STORE": "s3",
+        "SONGY_S3_ENDPOINT_URL": endpoint,
+        "SONGY_S3_BUCKET": "bench",
+        "SONGY_S3_ACCESS_KEY_ID": "x",
+        "SONGY_S3_SECRET_ACCESS_KEY": "x",
+        "SONGY_DATA_DIR": str(data_dir),
+        "SONGY_DEV_TOKEN_SECRET": "bench-secret-" + "x" * 40,
+        "SONGY_LOG_LEVEL": "WARNING",
+        **extra,
+    }

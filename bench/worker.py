@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 from redis import Redis
 
-from bench.services import BIN, REDIS, ROOT, fresh_schema, moto_bucket
+from bench.services import BIN, REDIS, ROOT, fresh_schema, moto_bucket, songy_s3_env
 from songy.container import build_container
 from songy.domain.generation_request import GenerationRequest
 from songy.domain.user import Identity
@@ -125,21 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="songy-bench-"))
     with moto_bucket("bench") as (endpoint, _):
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "SONGY_REDIS_URL": REDIS,
-            "SONGY_BLOB_STORE": "s3",
-            "SONGY_S3_ENDPOINT_URL": endpoint,
-            "SONGY_S3_BUCKET": "bench",
-            "SONGY_S3_ACCESS_KEY_ID": "x",
-            "SONGY_S3_SECRET_ACCESS_KEY": "x",
-            "SONGY_DATA_DIR": str(data_dir),
-            "SONGY_DEV_TOKEN_SECRET": "bench-secret-" + "x" * 40,
-            "SONGY_INITIAL_CREDITS": str(10**11),
-            "SONGY_OUTBOX_POLL_INTERVAL_S": "0.05",
-            "SONGY_LOG_LEVEL": "WARNING",
-        }
+        env = songy_s3_env(endpoint, data_dir, SONGY_INITIAL_CREDITS=str(10**11), SONGY_OUTBOX_POLL_INTERVAL_S="0.05")
         try:
             bare = bare_run(args.jobs)
             one = songy_run(1, args.jobs, env)

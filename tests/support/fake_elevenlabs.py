@@ -26,6 +26,7 @@ import uvicorn
 
 from songy.adapters.codecs import encode
 from songy.domain.formats import Codec, OutputFormat
+from tests.support.asgi import read_body
 
 ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
     "bad_prompt": (
@@ -83,12 +84,7 @@ class FakeElevenLabs:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path, method = scope["path"], scope["method"]
         if path == "/_control/script" and method == "POST":
             payload = json.loads(body or b"{}")
