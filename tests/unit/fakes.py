@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from songy.adapters.memory.audio_generator import ScriptedAudioGenerator
 from songy.adapters.memory.blob_store import MemoryBlobStore
-from songy.adapters.memory.event_publisher import MemoryEventPublisher
+from songy.adapters.memory.event_bus import InProcessEventBus
 from songy.adapters.memory.job_queue import MemoryJobQueue
 from songy.adapters.memory.system import FixedClock, SequentialIds
 from songy.adapters.memory.unit_of_work import MemoryDatabase, MemoryUnitOfWork
@@ -39,7 +39,7 @@ class World:
         self.db = MemoryDatabase()
         self.commits_with_events = 0
         self.queue = MemoryJobQueue()
-        self.events = MemoryEventPublisher()
+        self.events = InProcessEventBus()
         self.blobs = MemoryBlobStore()
         self.generator = ScriptedAudioGenerator(self.script)
         resolve = ResolveUser(

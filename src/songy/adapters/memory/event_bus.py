@@ -48,6 +48,10 @@ class InProcessEventBus:
         for subscription in list(self._subscribers.get(event.user_id, ())):
             subscription.offer(event)
 
+    def names(self) -> list[str]:
+        """The names of the events published lately, oldest first (for tests)."""
+        return [e.name for e in self.published]
+
     def subscribe(self, user_id: str) -> Subscription:
         subscription = Subscription(self, user_id)
         self._subscribers[user_id].add(subscription)
