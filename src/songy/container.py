@@ -175,7 +175,13 @@ class Container(containers.DeclarativeContainer):
     fan_out_webhooks = providers.Singleton(FanOutWebhooks, ids, clock)
     deliver_webhooks = providers.Singleton(DeliverWebhooks, unit_of_work.provider, webhook_sender, clock)
     relay_outbox = providers.Singleton(
-        RelayOutbox, unit_of_work.provider, job_queue, event_bus, clock, fan_out=fan_out_webhooks
+        RelayOutbox,
+        unit_of_work.provider,
+        job_queue,
+        event_bus,
+        clock,
+        fan_out=fan_out_webhooks,
+        blobs=blob_store,
     )
     reap_stale = providers.Singleton(
         ReapStaleGenerations,
@@ -183,7 +189,6 @@ class Container(containers.DeclarativeContainer):
         clock,
         retry_policy,
         providers.Callable(lambda s: timedelta(seconds=s.reaper_deadline_s), settings),
-        blob_store,
     )
     job_history = providers.Singleton(job_records, broker)
     queue_dashboard = providers.Singleton(QueueDashboard, unit_of_work.provider, job_history, clock)

@@ -48,7 +48,7 @@ class World:
         self.generate = GenerateMusic(self.uow, resolve, self.ids, self.clock)
         self.status = GetMusicStatus(self.uow, resolve)
         self.process = ProcessGeneration(self.uow, self.generator, self.blobs, self.clock, self.retry)
-        self.relay = RelayOutbox(self.uow, self.queue, self.events, self.clock)
+        self.relay = RelayOutbox(self.uow, self.queue, self.events, self.clock, blobs=self.blobs)
         self.reap = ReapStaleGenerations(self.uow, self.clock, self.retry, timedelta(minutes=15))
 
     def uow(self) -> MemoryUnitOfWork:

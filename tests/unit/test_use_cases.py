@@ -231,6 +231,7 @@ async def test_canceled_while_rendering_discards_the_object() -> None:
     await CancelMusic(world.uow, world.status._resolve_user, world.clock)(ALICE, music_id)
     await world.blobs.put(music.object_key or "", world.generator.generate(None), "audio/mpeg", {})  # type: ignore[arg-type]
     assert await world.process._finish(job, music.object_key or "", "url") == Outcome.SKIPPED
+    await world.relay()  # the discard is a durable outbox event
     assert world.blobs.objects == {}
     assert (await world.status(ALICE, music_id)).status is MusicStatus.CANCELED
 
@@ -246,5 +247,31 @@ async def test_final_failure_removes_what_an_interrupted_attempt_stored() -> Non
 
     world.blobs.objects[music.object_key] = MemoryBlob(b"partial", "audio/mpeg", {})  # a killed attempt's upload
     assert await world.process(job) == Outcome.FAILED
+    await world.relay()  # the discard is a durable outbox event
     assert world.blobs.objects == {}
     assert (await world.status(ALICE, music_id)).status is MusicStatus.FAILED
+
+
+async def test_a_discard_that_fails_is_retried_until_the_object_is_gone() -> None:
+    from songy.adapters.memory.blob_store import MemoryBlob
+
+    world = World(script=[PermanentGenerationError("bad_prompt")])
+    await world.request()
+    await world.relay()
+    [job] = world.queue.take_all()
+    music = await world.process._begin(job)
+    assert music is not None and music.object_key
+    world.blobs.objects[music.object_key] = MemoryBlob(b"partial", "audio/mpeg", {})
+    assert await world.process(job) == Outcome.FAILED
+    real_delete = world.blobs.delete
+
+    async def broken(key: str) -> None:
+        raise TransientGenerationError("S3 503 SlowDown")
+
+    world.blobs.delete = broken  # type: ignore[method-assign]
+    await world.relay()
+    assert music.object_key in world.blobs.objects  # not gone yet, and not forgotten
+    world.blobs.delete = real_delete  # type: ignore[method-assign]
+    world.clock.advance(timedelta(seconds=1))
+    await world.relay()
+    assert world.blobs.objects == {}

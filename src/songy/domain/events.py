@@ -53,6 +53,14 @@ class MusicDeleted(DomainEvent):
     object_key: str | None = None
 
 
+@dataclass(frozen=True)
+class ObjectsDiscarded(DomainEvent):
+    """Stored audio that no record will serve (an interrupted or superseded upload) is to be deleted."""
+
+    name: ClassVar[str] = "music.objects.discarded"
+    object_key: str = ""
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.name: cls
     for cls in (
@@ -61,6 +69,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         MusicGenerationFailed,
         MusicGenerationCanceled,
         MusicDeleted,
+        ObjectsDiscarded,
     )
 }
 

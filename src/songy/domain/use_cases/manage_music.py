@@ -121,10 +121,15 @@ class DeleteMusic:
             await delete_objects(self._blobs, music.object_key)
 
 
+async def discard_objects(blobs: BlobStore, object_key: str) -> None:
+    """Delete the original and its transcoded variants (``<stem>.<format>.<ext>``); raises on storage faults."""
+    await blobs.delete(object_key)
+    await blobs.delete_prefix(object_key.rsplit(".", 1)[0] + ".")
+
+
 async def delete_objects(blobs: BlobStore, object_key: str) -> None:
-    """The original and its transcoded variants (``<stem>.<format>.<ext>``)."""
+    """:func:`discard_objects` at once, best effort: callers also leave a durable event the relay retries."""
     try:
-        await blobs.delete(object_key)
-        await blobs.delete_prefix(object_key.rsplit(".", 1)[0] + ".")
+        await discard_objects(blobs, object_key)
     except Exception:
-        log.exception("could not delete the objects of %s; they are orphaned", object_key)
+        log.exception("could not delete the objects of %s now; the outbox retries", object_key)

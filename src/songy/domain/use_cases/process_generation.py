@@ -9,9 +9,9 @@ from enum import StrEnum
 
 from songy.domain.credits import release_credits
 from songy.domain.errors import Conflict, GenerationError, TransientGenerationError
+from songy.domain.events import ObjectsDiscarded
 from songy.domain.music import Music, MusicStatus
 from songy.domain.naming import music_object_key
-from songy.domain.use_cases.manage_music import delete_objects
 from songy.ports.audio import AudioGenerator, AudioSpec
 from songy.ports.blobs import BlobStore
 from songy.ports.jobs import GenerationJob
@@ -100,7 +100,10 @@ class ProcessGeneration:
             music = await uow.music.get(job.music_id)
             if music is None or music.status in (MusicStatus.CANCELED, MusicStatus.FAILED):
                 # canceled, deleted, or failed by a twin delivery while this one was still uploading: discard
-                await delete_objects(self._blobs, key)
+                await uow.outbox.add(
+                    ObjectsDiscarded(job.music_id, music.user_id if music else "", object_key=key), self._clock.now()
+                )
+                await uow.commit()
                 return Outcome.SKIPPED
             if music.is_terminal or music.attempts != job.attempt:
                 return Outcome.SKIPPED
@@ -122,11 +125,11 @@ class ProcessGeneration:
             else:
                 music.fail(error.reason, now)
                 await release_credits(uow, music)
+                if music.object_key:  # what an interrupted attempt may have stored
+                    await uow.outbox.add(ObjectsDiscarded(music.id, music.user_id, object_key=music.object_key), now)
                 outcome = Outcome.FAILED
             await uow.music.save(music)
             await uow.commit()
-        if outcome is Outcome.FAILED and music.object_key:
-            await delete_objects(self._blobs, music.object_key)  # what an interrupted attempt may have stored
         log.warning("music %s attempt %s: %s (%s)", job.music_id, job.attempt, error.reason, outcome.value)
         return outcome
 

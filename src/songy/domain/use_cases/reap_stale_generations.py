@@ -6,9 +6,8 @@ import logging
 from datetime import timedelta
 
 from songy.domain.credits import release_credits
-from songy.domain.use_cases.manage_music import delete_objects
+from songy.domain.events import ObjectsDiscarded
 from songy.domain.use_cases.process_generation import RetryPolicy
-from songy.ports.blobs import BlobStore
 from songy.ports.repositories import UnitOfWorkFactory
 from songy.ports.system import Clock
 
@@ -24,10 +23,8 @@ class ReapStaleGenerations:
         clock: Clock,
         retry_policy: RetryPolicy,
         deadline: timedelta,
-        blobs: BlobStore | None = None,
     ) -> None:
         self._uow = uow
-        self._blobs = blobs
         self._clock = clock
         self._retry = retry_policy
         self._deadline = deadline
@@ -35,7 +32,6 @@ class ReapStaleGenerations:
     async def __call__(self, limit: int = 100) -> int:
         """Reap one batch; return how many records were re-enqueued or failed."""
         now = self._clock.now()
-        failed_keys: list[str] = []
         async with self._uow() as uow:
             stale = await uow.music.list_stale_generating(now - self._deadline, limit)
             for music in stale:
@@ -47,10 +43,9 @@ class ReapStaleGenerations:
                     music.fail(reason, now)
                     await release_credits(uow, music)
                     if music.object_key:
-                        failed_keys.append(music.object_key)
+                        discard = ObjectsDiscarded(music.id, music.user_id, object_key=music.object_key)
+                        await uow.outbox.add(discard, now)
                 await uow.music.save(music)
                 log.warning("reaped stale music %s (attempts=%s)", music.id, music.attempts)
             await uow.commit()
-        for key in failed_keys if self._blobs is not None else []:
-            await delete_objects(self._blobs, key)  # type: ignore[arg-type]
         return len(stale)

@@ -6,7 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from songy.domain.events import DomainEvent, MusicGenerationRequested
+from songy.domain.events import DomainEvent, MusicDeleted, MusicGenerationRequested, ObjectsDiscarded
+from songy.domain.use_cases.manage_music import discard_objects
+from songy.ports.blobs import BlobStore
 from songy.ports.events import EventPublisher
 from songy.ports.jobs import GenerationJob, JobQueue
 from songy.ports.repositories import OutboxMessage, UnitOfWork, UnitOfWorkFactory
@@ -28,6 +30,7 @@ class RelayOutbox:
         batch_size: int = 100,
         max_backoff: timedelta = timedelta(seconds=30),
         fan_out: Callable[[UnitOfWork, DomainEvent], Awaitable[int]] | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self._uow = uow
         self._queue = queue
@@ -36,6 +39,7 @@ class RelayOutbox:
         self._batch_size = batch_size
         self._max_backoff = max_backoff
         self._fan_out = fan_out
+        self._blobs = blobs
 
     async def __call__(self) -> int:
         """Publish what is due; return how many messages were published."""
@@ -60,4 +64,7 @@ class RelayOutbox:
         event = message.event
         if isinstance(event, MusicGenerationRequested):
             await self._queue.enqueue(GenerationJob(event.music_id, event.attempt, message.request_id))
+        key = event.object_key if isinstance(event, ObjectsDiscarded | MusicDeleted) else None
+        if key and self._blobs is not None:  # raises on a storage fault: the message stays and is retried
+            await discard_objects(self._blobs, key)
         await self._publisher.publish(event)
