@@ -20,7 +20,7 @@ import tracemalloc
 import numpy as np
 
 from songy.adapters.codecs import encode
-from songy.adapters.synth.generator import render
+from songy.adapters.synth.generator import render, stream
 from songy.domain.formats import OutputFormat
 from songy.ports.audio import AudioSpec
 
@@ -29,8 +29,8 @@ PROMPT = "upbeat electronic dance music with synthesizers, bass and drums, 124 b
 
 
 def job(length_ms: int) -> int:
-    samples = render(AudioSpec(PROMPT, length_ms, FORMAT, "music_v1"))
-    return sum(len(chunk) for chunk in encode(samples, FORMAT))
+    """What the worker does: compose, render block by block and encode as the blocks arrive."""
+    return sum(len(chunk) for chunk in encode(stream(AudioSpec(PROMPT, length_ms, FORMAT, "music_v1")), FORMAT))
 
 
 _RENDERED: dict[int, np.ndarray] = {}

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from songy.adapters.synth.generator import SynthAudioGenerator, render
+from songy.adapters.codecs import encode
+from songy.adapters.synth.composer import compose
+from songy.adapters.synth.generator import SynthAudioGenerator, render, stream
+from songy.adapters.synth.renderer import PEAK_CEILING, Renderer
 from songy.adapters.synth.style import read_style
 from songy.domain.formats import OutputFormat
 from songy.ports.audio import AudioSpec
@@ -84,3 +89,54 @@ async def test_generator_streams_encoded_chunks() -> None:
     fmt = OutputFormat.parse("mp3_44100_128")
     chunks = [c async for c in SynthAudioGenerator().generate(AudioSpec("house", 5000, fmt, "music_v1"))]
     assert len(chunks) > 1 and all(chunks)
+
+
+@settings(max_examples=15, deadline=None)
+@given(block=st.integers(1, 40_000), length_ms=st.integers(0, 6000), seed=st.integers(0, 2**32 - 1))
+def test_block_size_does_not_change_the_signal(block: int, length_ms: int, seed: int) -> None:
+    spec = AudioSpec("funky house with piano and bells", length_ms, PCM, "music_v1", seed=seed)
+    style = read_style(spec.prompt, seed)
+    n = round(length_ms * PCM.sample_rate / 1000)
+    composition = compose(style, n / PCM.sample_rate, seed)
+    blocks = list(Renderer(PCM.sample_rate, style.brightness, seed).stream(composition, n, block=block))
+    assert all(len(b) <= block for b in blocks)
+    joined = np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
+    assert np.array_equal(joined, render(spec))
+
+
+def test_streaming_memory_does_not_grow_with_the_length() -> None:
+    """Rendering and encoding block by block: 120 s peaks no higher than 30 s (a few blocks plus the waveform
+    cache), far below the 42 MiB float32 signal of 120 s that rendering it whole would hold."""
+    fmt = OutputFormat.parse("mp3_44100_128")
+
+    def peak_of(seconds: int) -> int:
+        spec = AudioSpec("busy intense techno with pads and strings", seconds * 1000, fmt, "music_v1")
+        tracemalloc.start()
+        try:
+            size = sum(len(chunk) for chunk in encode(stream(spec), fmt))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert size > seconds * 15_000  # ~16 KB/s at 128 kbps
+        return peak
+
+    short, long = peak_of(30), peak_of(120)
+    assert long < short + 2 * 2**20, f"30 s: {short / 2**20:.1f} MiB, 120 s: {long / 2**20:.1f} MiB"
+    assert long < 120 * fmt.sample_rate * 2 * 4 / 3
+
+
+def test_peaks_never_pass_the_ceiling_however_loud_the_mix() -> None:
+    samples = synth("busy intense loud techno drum and bass with everything", 20_000)
+    assert float(np.max(np.abs(samples))) <= PEAK_CEILING
+
+
+def test_encoding_a_stream_equals_encoding_the_array() -> None:
+    for name in ("mp3_44100_128", "wav_22050", "opus_48000_64"):
+        fmt = OutputFormat.parse(name)
+        spec = AudioSpec("lofi piano", 4000, fmt, "music_v1")
+        streamed = b"".join(encode(stream(spec), fmt))
+        whole = b"".join(encode(render(spec), fmt))
+        if fmt.codec.value == "opus":  # Ogg stream serial numbers are random; compare the decoded audio
+            assert len(streamed) == pytest.approx(len(whole), rel=0.02)
+        else:
+            assert streamed == whole

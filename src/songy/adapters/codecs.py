@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import io
 import wave
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import av
 import lameenc
@@ -37,36 +38,62 @@ def to_int16(samples: np.ndarray, channels: int) -> np.ndarray:
     return np.clip(np.round(mixed * 32767.0), -32768, 32767).astype("<i2")
 
 
-def encode(samples: np.ndarray, fmt: OutputFormat) -> Iterator[bytes]:
-    """Encode ``(n, 2)`` float32 samples already at ``fmt.sample_rate``; yields chunks as they are ready.
-    Samples are converted to 16-bit block by block, so no second full-length copy is made."""
+@dataclass(frozen=True)
+class Signal:
+    """A stereo float32 signal of ``frames`` frames, delivered as consecutive ``(k, 2)`` blocks, so that a long
+    track is encoded as it is rendered instead of being held whole."""
+
+    frames: int
+    blocks: Iterable[np.ndarray]
+
+    @classmethod
+    def of(cls, samples: np.ndarray, block: int = CHUNK_FRAMES) -> Signal:
+        """The signal of an ``(n, 2)`` array, in views of ``block`` frames (no copy)."""
+        return cls(len(samples), (samples[i : i + block] for i in range(0, len(samples), block)))
+
+
+def encode(samples: np.ndarray | Signal, fmt: OutputFormat) -> Iterator[bytes]:
+    """Encode ``(n, 2)`` float32 samples already at ``fmt.sample_rate``, or a :class:`Signal` of them; yields
+    chunks as they are ready. Samples are converted to 16-bit block by block, so no full-length copy is made."""
+    signal = samples if isinstance(samples, Signal) else Signal.of(samples)
     channels = channels_of(fmt)
     if fmt.codec is Codec.MP3:
-        yield from _mp3(samples, fmt, channels)
+        yield from _mp3(signal, fmt, channels)
     elif fmt.codec in (Codec.PCM, Codec.WAV):
         if fmt.codec is Codec.WAV:
-            yield _wav_header(len(samples), fmt.sample_rate)
-        for block in _int16_blocks(samples, channels):
+            yield _wav_header(signal.frames, fmt.sample_rate)
+        for block in _int16_blocks(signal.blocks, channels):
             yield block.tobytes()
     else:
-        yield from _with_av(samples, fmt, channels)
+        yield from _with_av(signal, fmt, channels)
 
 
-def _int16_blocks(samples: np.ndarray, channels: int, frames: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
-    for i in range(0, len(samples), frames):
-        yield to_int16(samples[i : i + frames], channels)
+def _int16_blocks(blocks: Iterable[np.ndarray], channels: int) -> Iterator[np.ndarray]:
+    for block in blocks:
+        for i in range(0, len(block), CHUNK_FRAMES):
+            yield to_int16(block[i : i + CHUNK_FRAMES], channels)
 
 
-def _mp3(samples: np.ndarray, fmt: OutputFormat, channels: int) -> Iterator[bytes]:
-    if len(samples) > 4 * MP3_ENCODER_DELAY:
-        samples = samples[: len(samples) - MP3_ENCODER_DELAY]
+def _first(blocks: Iterable[np.ndarray], frames: int) -> Iterator[np.ndarray]:
+    """The blocks cut off after ``frames`` frames in all (the rest is still consumed, so a producer finishes)."""
+    left = frames
+    for block in blocks:
+        if left > 0:
+            yield block[:left]
+        left -= len(block)
+
+
+def _mp3(signal: Signal, fmt: OutputFormat, channels: int) -> Iterator[bytes]:
+    blocks = signal.blocks
+    if signal.frames > 4 * MP3_ENCODER_DELAY:
+        blocks = _first(blocks, signal.frames - MP3_ENCODER_DELAY)
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(fmt.bitrate_kbps or 128)
     encoder.set_in_sample_rate(fmt.sample_rate)
     encoder.set_out_sample_rate(fmt.sample_rate)
     encoder.set_channels(channels)
     encoder.set_quality(MP3_QUALITY)
-    for block in _int16_blocks(samples, channels):
+    for block in _int16_blocks(blocks, channels):
         data = encoder.encode(block.tobytes())
         if data:
             yield bytes(data)
@@ -85,7 +112,7 @@ def _wav_header(frames: int, sample_rate: int) -> bytes:
     return header[:4] + (36 + data_size).to_bytes(4, "little") + header[8:40] + data_size.to_bytes(4, "little")
 
 
-def _with_av(samples: np.ndarray, fmt: OutputFormat, channels: int) -> Iterator[bytes]:
+def _with_av(signal: Signal, fmt: OutputFormat, channels: int) -> Iterator[bytes]:
     container_format, codec = _AV_ENCODERS[fmt.codec]
     layout = "stereo" if channels == 2 else "mono"
     buffer = io.BytesIO()
@@ -93,7 +120,7 @@ def _with_av(samples: np.ndarray, fmt: OutputFormat, channels: int) -> Iterator[
     stream = container.add_stream(codec, rate=fmt.sample_rate, layout=layout)
     if fmt.bitrate_kbps:
         stream.bit_rate = fmt.bitrate_kbps * 1000
-    for block in _int16_blocks(samples, channels):
+    for block in _int16_blocks(signal.blocks, channels):
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block).reshape(1, -1), format="s16", layout=layout)
         frame.sample_rate = fmt.sample_rate
         for packet in stream.encode(frame):

@@ -154,7 +154,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def cmd_synth(args: argparse.Namespace) -> None:
     from songy.adapters.codecs import encode
-    from songy.adapters.synth.generator import render
+    from songy.adapters.synth.generator import stream
     from songy.domain.formats import OutputFormat
     from songy.ports.audio import AudioSpec
 
@@ -170,9 +170,9 @@ def cmd_synth(args: argparse.Namespace) -> None:
     }.get(out.suffix.lstrip(".").lower(), "mp3_44100_128")
     fmt = OutputFormat.parse(name)
     length_ms = int(parse_duration(args.length).total_seconds() * 1000)
-    samples = render(AudioSpec(args.prompt, length_ms, fmt, "music_v1", seed=args.seed))
+    signal = stream(AudioSpec(args.prompt, length_ms, fmt, "music_v1", seed=args.seed))
     with out.open("wb") as handle:
-        for chunk in encode(samples, fmt):
+        for chunk in encode(signal, fmt):
             handle.write(chunk)
     print(f"wrote {out} ({fmt.name}, {length_ms} ms)")
 

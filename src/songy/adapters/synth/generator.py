@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from songy.adapters.codecs import encode
+from songy.adapters.codecs import Signal, encode
 from songy.adapters.synth.composer import compose
 from songy.adapters.synth.renderer import Renderer
 from songy.adapters.synth.style import read_style
@@ -20,22 +20,31 @@ def prompt_seed(prompt: str) -> int:
     return int.from_bytes(hashlib.sha256(prompt.strip().lower().encode()).digest()[:4], "big")
 
 
-def render(spec: AudioSpec) -> np.ndarray:
-    """The ``(n, 2)`` float32 signal for ``spec`` at the format's sample rate, exactly ``length_ms`` long."""
+def stream(spec: AudioSpec) -> Signal:
+    """The stereo float32 signal for ``spec`` at the format's sample rate, exactly ``length_ms`` long, rendered
+    block by block as it is consumed."""
     seed = spec.seed if spec.seed is not None else prompt_seed(spec.prompt)
     style = read_style(spec.prompt, seed)
     rate = spec.output_format.sample_rate
     n_samples = round(spec.length_ms * rate / 1000)
     composition = compose(style, n_samples / rate, seed)
-    return Renderer(rate, style.brightness, seed).render(composition, n_samples)
+    return Signal(n_samples, Renderer(rate, style.brightness, seed).stream(composition, n_samples))
+
+
+def render(spec: AudioSpec) -> np.ndarray:
+    """The whole ``(n, 2)`` float32 signal of :func:`stream` in one array (for tests and analysis)."""
+    signal = stream(spec)
+    blocks = list(signal.blocks)
+    return np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
 
 
 class SynthAudioGenerator:
-    """Implements :class:`songy.ports.audio.AudioGenerator`; the CPU work runs in a thread."""
+    """Implements :class:`songy.ports.audio.AudioGenerator`; the CPU work runs in a thread, and the track is
+    rendered, encoded and handed on block by block, so memory does not grow with its length."""
 
     async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
-        samples = await asyncio.to_thread(render, spec)
-        chunks = encode(samples, spec.output_format)
+        signal = await asyncio.to_thread(stream, spec)
+        chunks = encode(signal, spec.output_format)
         sentinel = b""
         while True:
             chunk = await asyncio.to_thread(next, chunks, sentinel)

@@ -1,8 +1,10 @@
-"""Rendering: notes become a stereo float32 signal of exactly the requested number of samples."""
+"""Rendering: notes become a stereo float32 signal of exactly the requested number of samples, block by block."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,7 +25,7 @@ MIX = {
 DRUM_PAN = {KICK: 0.0, SNARE: 0.05, HAT: 0.3, OPEN_HAT: 0.3}
 TARGET_RMS = 0.12  # about -18.4 dBFS
 PEAK_CEILING = 0.89  # about -1 dBFS
-SOFT_KNEE = 0.6  # above this, peaks are bent smoothly toward 1.0
+SOFT_KNEE = 0.6  # above this, peaks are bent smoothly toward PEAK_CEILING
 MASTER_PROBE_STRIDE = 7
 MASTER_BLOCK = 1 << 16
 
@@ -33,7 +35,13 @@ def midi_hz(pitch: int) -> float:
 
 
 class Renderer:
-    """Renders a composition at one sample rate; waveforms are cached per (voice, pitch, length)."""
+    """Renders a composition at one sample rate, block by block, in two passes over the notes.
+
+    The first pass mixes only every ``MASTER_PROBE_STRIDE``-th sample to measure the DC offset and loudness; the
+    second mixes each block of ``MASTER_BLOCK`` samples in full, masters it with that gain and hands it on. A track
+    of any length therefore costs a few blocks of memory, not its whole float32 signal (~100 MiB for 300 s).
+    Waveforms are cached per (voice, pitch, length).
+    """
 
     def __init__(self, sample_rate: int, brightness: float, seed: int) -> None:
         self.sr = sample_rate
@@ -42,26 +50,37 @@ class Renderer:
         self._cache: dict[tuple[str, int, int], np.ndarray] = {}
 
     def render(self, composition: Composition, n_samples: int) -> np.ndarray:
-        """A ``(n_samples, 2)`` float32 array, mixed, normalized, faded."""
-        out = np.zeros((n_samples, 2), dtype=np.float32)
-        for note in composition.notes:
-            self._add(out, note)
-        return self._master(out, composition)
+        """A ``(n_samples, 2)`` float32 array, mixed, normalized, faded: the blocks of :meth:`stream`, joined."""
+        blocks = list(self.stream(composition, n_samples))
+        return np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
 
-    def _add(self, out: np.ndarray, note: Note) -> None:
-        start = round(note.start * self.sr)
-        if start >= len(out):
-            return
-        wave = self._wave(note)
-        end = min(len(out), start + len(wave))
-        gain, pan = MIX[note.voice]
-        if note.voice == "drums":
-            pan = DRUM_PAN[note.pitch]
-        angle = (pan + 1.0) * math.pi / 4.0
-        left, right = math.cos(angle) * gain * note.velocity, math.sin(angle) * gain * note.velocity
-        segment = wave[: end - start]
-        out[start:end, 0] += left * segment
-        out[start:end, 1] += right * segment
+    def stream(self, composition: Composition, n_samples: int, block: int = MASTER_BLOCK) -> Iterator[np.ndarray]:
+        """The mastered signal as consecutive ``(<= block, 2)`` float32 arrays, ``n_samples`` in all."""
+        placed = sorted(self._placed(composition, n_samples), key=lambda p: p.start)
+        dc, gain = _loudness(placed, n_samples)
+        fade_in = min(n_samples // 4, int(0.02 * self.sr))
+        fade_out = min(n_samples // 4, int(min(2.0, composition.length_s * 0.1) * self.sr))
+        for b0, b1, active in _windows(placed, n_samples, block):
+            out = np.zeros((b1 - b0, 2), dtype=np.float32)
+            for p in active:
+                lo, hi = max(p.start, b0), min(p.end, b1)
+                segment = p.wave[lo - p.start : hi - p.start]
+                out[lo - b0 : hi - b0, 0] += p.left * segment
+                out[lo - b0 : hi - b0, 1] += p.right * segment
+            yield _master(out, b0, n_samples, dc, gain, fade_in, fade_out)
+
+    def _placed(self, composition: Composition, n_samples: int) -> Iterator[_Placed]:
+        for note in composition.notes:
+            start = round(note.start * self.sr)
+            if start >= n_samples:
+                continue
+            wave = self._wave(note)
+            gain, pan = MIX[note.voice]
+            if note.voice == "drums":
+                pan = DRUM_PAN[note.pitch]
+            angle = (pan + 1.0) * math.pi / 4.0
+            left, right = math.cos(angle) * gain * note.velocity, math.sin(angle) * gain * note.velocity
+            yield _Placed(start, min(n_samples, start + len(wave)), wave, left, right)
 
     def _wave(self, note: Note) -> np.ndarray:
         n = max(16, int(note.duration * self.sr))
@@ -140,34 +159,77 @@ class Renderer:
         level = 0.1 + 0.2 * self.brightness  # dark mixes keep the cymbals down
         return (bright * np.exp(-t * (12 if kind == OPEN_HAT else 70)) * level).astype(np.float32)
 
-    def _master(self, out: np.ndarray, composition: Composition) -> np.ndarray:
-        """Level to ``TARGET_RMS``, soft-limit peaks above a knee, fade in and out; in place, without
-        full-length temporaries (a 300 s stereo track is ~100 MiB of float32)."""
-        probe = out[::MASTER_PROBE_STRIDE]  # loudness and DC measured on a strided view
-        dc = probe.mean(axis=0, dtype=np.float64)
-        rms = float(np.sqrt(np.mean(np.square(probe - dc, dtype=np.float64)))) if len(probe) else 0.0
-        out -= dc.astype(np.float32)
-        if rms > 1e-9:
-            out *= np.float32(TARGET_RMS / rms)
-        for block in range(0, len(out), MASTER_BLOCK):
-            view = out[block : block + MASTER_BLOCK]
-            loud = np.abs(view) > SOFT_KNEE
-            if loud.any():
-                over = view[loud]
-                view[loud] = np.sign(over) * (
-                    SOFT_KNEE + (1 - SOFT_KNEE) * np.tanh((np.abs(over) - SOFT_KNEE) / (1 - SOFT_KNEE))
-                )
-        peak = max(float(out.max(initial=0.0)), -float(out.min(initial=0.0)))
-        if peak > PEAK_CEILING:
-            out *= np.float32(PEAK_CEILING / peak)
-        n = len(out)
-        fade_in = min(n // 4, int(0.02 * self.sr))
-        fade_out = min(n // 4, int(min(2.0, composition.length_s * 0.1) * self.sr))
-        if fade_in:
-            out[:fade_in] *= np.linspace(0, 1, fade_in, dtype=np.float32)[:, None]
-        if fade_out:
-            out[n - fade_out :] *= np.linspace(1, 0, fade_out, dtype=np.float32)[:, None]
-        return out
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """A note placed on the timeline: its samples ``[start, end)``, waveform and per-channel gains."""
+
+    start: int
+    end: int
+    wave: np.ndarray
+    left: float
+    right: float
+
+
+def _windows(placed: list[_Placed], n: int, block: int) -> Iterator[tuple[int, int, list[_Placed]]]:
+    """``(start, end, notes sounding in [start, end))`` for consecutive windows of ``block`` samples; ``placed``
+    must be sorted by start."""
+    active: list[_Placed] = []
+    upcoming = iter(placed)
+    pending = next(upcoming, None)
+    for b0 in range(0, n, block):
+        b1 = min(n, b0 + block)
+        while pending is not None and pending.start < b1:
+            active.append(pending)
+            pending = next(upcoming, None)
+        yield b0, b1, active
+        active = [p for p in active if p.end > b1]
+
+
+def _loudness(placed: list[_Placed], n: int) -> tuple[np.ndarray, np.float32]:
+    """(DC offset per channel, gain to ``TARGET_RMS``), measured on every ``MASTER_PROBE_STRIDE``-th sample,
+    mixed window by window and accumulated in float64."""
+    stride = MASTER_PROBE_STRIDE
+    total, squares, count = np.zeros(2), np.zeros(2), 0
+    for b0, b1, active in _windows(placed, n, stride * MASTER_BLOCK):  # b0 is a multiple of the stride
+        probe = np.zeros((-(-(b1 - b0) // stride), 2), dtype=np.float32)
+        for p in active:
+            k0, k1 = -(-max(p.start, b0) // stride), -(-min(p.end, b1) // stride)
+            if k1 > k0:
+                segment = p.wave[k0 * stride - p.start : min(p.end, b1) - p.start : stride]
+                probe[k0 - b0 // stride : k1 - b0 // stride, 0] += p.left * segment
+                probe[k0 - b0 // stride : k1 - b0 // stride, 1] += p.right * segment
+        total += probe.sum(axis=0, dtype=np.float64)
+        squares += np.square(probe, dtype=np.float64).sum(axis=0)
+        count += len(probe)
+    if not count:
+        return np.zeros(2, np.float32), np.float32(1.0)
+    dc = total / count
+    rms = float(np.sqrt(max(0.0, float(np.mean(squares / count - dc**2)))))
+    return dc.astype(np.float32), np.float32(TARGET_RMS / rms if rms > 1e-9 else 1.0)
+
+
+def _master(
+    out: np.ndarray, offset: int, n: int, dc: np.ndarray, gain: np.float32, fade_in: int, fade_out: int
+) -> np.ndarray:
+    """Master one block (samples ``[offset, offset + len(out))`` of ``n``) in place: remove DC, level, bend peaks
+    above ``SOFT_KNEE`` smoothly toward ``PEAK_CEILING`` (never past it), fade in and out."""
+    out -= dc
+    out *= gain
+    loud = np.abs(out) > SOFT_KNEE
+    if loud.any():
+        over = out[loud]
+        span = PEAK_CEILING - SOFT_KNEE
+        out[loud] = np.sign(over) * (SOFT_KNEE + span * np.tanh((np.abs(over) - SOFT_KNEE) / span))
+    end = offset + len(out)
+    if offset < fade_in:
+        i = np.arange(offset, min(end, fade_in), dtype=np.float32)
+        out[: len(i)] *= (i / max(1, fade_in - 1))[:, None]
+    if end > n - fade_out:
+        first = max(offset, n - fade_out)
+        j = np.arange(first - (n - fade_out), end - (n - fade_out), dtype=np.float32)
+        out[first - offset :] *= (1 - j / max(1, fade_out - 1))[:, None]
+    return out
 
 
 def _adsr(total: int, held: int, sr: int, attack: float, decay: float, sustain: float, release: float) -> np.ndarray:
