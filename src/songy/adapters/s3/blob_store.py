@@ -17,6 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, EndpointConnectionError
 
+from songy.adapters.s3.chunks import ChunkBody
 from songy.domain.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from songy.ports.blobs import SignedUrl, StoredBlob
 
@@ -81,25 +82,26 @@ class S3BlobStore:
         self, key: str, chunks: AsyncIterable[bytes], content_type: str, metadata: dict[str, str]
     ) -> StoredBlob:
         extra = {"ContentType": content_type, "Metadata": ascii_metadata(metadata)}
-        buffer = bytearray()
+        pending: list[bytes] = []  # the chunks of the part being filled, held as they came
+        pending_size = size = 0
         upload_id: str | None = None
         parts: list[dict[str, Any]] = []
-        size = 0
         try:
             async for chunk in chunks:
-                buffer.extend(chunk)
+                pending.append(chunk)
+                pending_size += len(chunk)
                 size += len(chunk)
-                while len(buffer) >= self._part_size:
+                if pending_size >= self._part_size:  # parts need only be >= 5 MiB, not equal: no splitting
                     if upload_id is None:
-                        upload_id = await self._call("create_multipart_upload", key, Key=key, **extra)
-                        upload_id = upload_id["UploadId"]
-                    part, buffer = bytes(buffer[: self._part_size]), buffer[self._part_size :]
-                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, part))
+                        created = await self._call("create_multipart_upload", key, Key=key, **extra)
+                        upload_id = created["UploadId"]
+                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, pending))
+                    pending, pending_size = [], 0
             if upload_id is None:
-                await self._call("put_object", key, Key=key, Body=bytes(buffer), **extra)
+                await self._call("put_object", key, Key=key, Body=ChunkBody(pending), **extra)
             else:
-                if buffer:
-                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, bytes(buffer)))
+                if pending:
+                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, pending))
                 await self._call(
                     "complete_multipart_upload", key, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
                 )
@@ -109,8 +111,9 @@ class S3BlobStore:
             raise
         return StoredBlob(key, size, self.public_url(key))
 
-    async def _upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
-        response = await self._call("upload_part", key, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
+    async def _upload_part(self, key: str, upload_id: str, number: int, chunks: list[bytes]) -> dict[str, Any]:
+        body = ChunkBody(chunks)
+        response = await self._call("upload_part", key, Key=key, UploadId=upload_id, PartNumber=number, Body=body)
         return {"ETag": response["ETag"], "PartNumber": number}
 
     async def _abort(self, key: str, upload_id: str) -> None:
