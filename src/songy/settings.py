@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="taskiq-redis broker; unset = in-process queue")
     run_worker_in_process: bool | None = Field(None, description="default: true without redis_url")
     worker_concurrency: int = Field(4, ge=1, le=256, description="jobs one process runs at once")
+    malloc_arenas: int = Field(
+        1, ge=0, le=64, description="cap glibc malloc arenas in serve/worker (steady RSS); 0 = glibc default"
+    )
     worker_shutdown_grace_s: float = Field(30.0, ge=0, description="on SIGTERM, wait this long for running jobs")
     job_record_completed_ttl_s: int = Field(2 * 3600, ge=60, description="keep records of completed jobs")
     job_record_failed_ttl_s: int = Field(24 * 3600, ge=60, description="keep records of failed jobs")

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from songy.entrypoints.durations import parse_duration
 from songy.entrypoints.logging_setup import configure_logging
+from songy.entrypoints.malloc_tuning import cap_malloc_arenas
 from songy.settings import Settings
 
 DEMO_USER = "user_demo"
@@ -41,6 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = _settings().model_copy(update=overrides)
+    cap_malloc_arenas(settings.malloc_arenas)
     container = build_container(settings)
     print(f"Songy listening on {settings.resolved_public_base_url}  (OpenAPI: /schema)", flush=True)
     if settings.auth == "dev":
@@ -60,6 +62,7 @@ def cmd_worker(_: argparse.Namespace) -> None:
         raise SystemExit(
             "songy: `songy worker` needs SONGY_REDIS_URL (the embedded default runs jobs in `songy serve`)"
         )
+    cap_malloc_arenas(settings.malloc_arenas)
     asyncio.run(run_worker(build_container(settings)))
 
 

@@ -16,7 +16,7 @@ KICK, SNARE, HAT, OPEN_HAT = 0, 1, 2, 3
 MELODY_PREFERENCE = ("synth", "piano", "guitar", "bells", "strings", "organ", "pad")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """One event: ``pitch`` is a MIDI note number, or a drum id for the ``drums`` voice."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -43,12 +44,16 @@ class SynthAudioGenerator:
     rendered, encoded and handed on block by block, so memory does not grow with its length."""
 
     async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
-        signal = await asyncio.to_thread(stream, spec)
-        chunks = encode(signal, spec.output_format)
-        sentinel = b""
-        while True:
-            chunk = await asyncio.to_thread(next, chunks, sentinel)
-            if chunk is sentinel:
-                break
-            if chunk:
-                yield chunk
+        loop = asyncio.get_running_loop()
+        # One thread renders the whole track: its allocations stay in one malloc arena instead of fragmenting
+        # the arenas of every pool thread that happens to pick up the next block.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="songy-synth") as thread:
+            signal = await loop.run_in_executor(thread, stream, spec)
+            chunks = encode(signal, spec.output_format)
+            sentinel = b""
+            while True:
+                chunk = await loop.run_in_executor(thread, next, chunks, sentinel)
+                if chunk is sentinel:
+                    break
+                if chunk:
+                    yield chunk

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +27,7 @@ TARGET_RMS = 0.12  # about -18.4 dBFS
 PEAK_CEILING = 0.89  # about -1 dBFS
 SOFT_KNEE = 0.6  # above this, peaks are bent smoothly toward PEAK_CEILING
 MASTER_PROBE_STRIDE = 7
-MASTER_BLOCK = 1 << 16
+MASTER_BLOCK = 1 << 15
 
 
 def midi_hz(pitch: int) -> float:
@@ -40,14 +40,15 @@ class Renderer:
     The first pass mixes only every ``MASTER_PROBE_STRIDE``-th sample to measure the DC offset and loudness; the
     second mixes each block of ``MASTER_BLOCK`` samples in full, masters it with that gain and hands it on. A track
     of any length therefore costs a few blocks of memory, not its whole float32 signal (~100 MiB for 300 s).
-    Waveforms are cached per (voice, pitch, length).
+    Waveforms are synthesized once per (voice, pitch, length) and shared by every note that uses them.
     """
 
     def __init__(self, sample_rate: int, brightness: float, seed: int) -> None:
         self.sr = sample_rate
         self.brightness = brightness
         self._noise = np.random.default_rng(seed).standard_normal(sample_rate).astype(np.float32)
-        self._cache: dict[tuple[str, int, int], np.ndarray] = {}
+        self._waves: list[np.ndarray] = []
+        self._wave_ids: dict[tuple[str, int, int], int] = {}
 
     def render(self, composition: Composition, n_samples: int) -> np.ndarray:
         """A ``(n_samples, 2)`` float32 array, mixed, normalized, faded: the blocks of :meth:`stream`, joined."""
@@ -56,11 +57,12 @@ class Renderer:
 
     def stream(self, composition: Composition, n_samples: int, block: int = MASTER_BLOCK) -> Iterator[np.ndarray]:
         """The mastered signal as consecutive ``(<= block, 2)`` float32 arrays, ``n_samples`` in all."""
-        placed = sorted(self._placed(composition, n_samples), key=lambda p: p.start)
-        dc, gain = _loudness(placed, n_samples)
         fade_in = min(n_samples // 4, int(0.02 * self.sr))
         fade_out = min(n_samples // 4, int(min(2.0, composition.length_s * 0.1) * self.sr))
-        for b0, b1, active in _windows(placed, n_samples, block):
+        timeline = self._timeline(composition, n_samples)
+        del composition  # the compact timeline is all that is kept while rendering
+        dc, gain = _loudness(timeline.placed(), n_samples)
+        for b0, b1, active in _windows(timeline.placed(), n_samples, block):
             out = np.zeros((b1 - b0, 2), dtype=np.float32)
             for p in active:
                 lo, hi = max(p.start, b0), min(p.end, b1)
@@ -69,26 +71,31 @@ class Renderer:
                 out[lo - b0 : hi - b0, 1] += p.right * segment
             yield _master(out, b0, n_samples, dc, gain, fade_in, fade_out)
 
-    def _placed(self, composition: Composition, n_samples: int) -> Iterator[_Placed]:
+    def _timeline(self, composition: Composition, n_samples: int) -> _Timeline:
+        """The sounding notes as one array sorted by start sample, each pointing at its (shared) waveform."""
+        rows = []
         for note in composition.notes:
             start = round(note.start * self.sr)
             if start >= n_samples:
                 continue
-            wave = self._wave(note)
             gain, pan = MIX[note.voice]
             if note.voice == "drums":
                 pan = DRUM_PAN[note.pitch]
             angle = (pan + 1.0) * math.pi / 4.0
-            left, right = math.cos(angle) * gain * note.velocity, math.sin(angle) * gain * note.velocity
-            yield _Placed(start, min(n_samples, start + len(wave)), wave, left, right)
+            level = gain * note.velocity
+            rows.append((start, self._wave_id(note), math.cos(angle) * level, math.sin(angle) * level))
+        notes = np.array(rows, dtype=_TIMELINE_ROW)
+        notes.sort(order="start", kind="stable")
+        return _Timeline(notes, self._waves, n_samples)
 
-    def _wave(self, note: Note) -> np.ndarray:
-        n = max(16, int(note.duration * self.sr))
+    def _wave_id(self, note: Note) -> int:
+        n = 0 if note.voice == "drums" else max(16, int(note.duration * self.sr))  # a drum hit ignores length
         key = (note.voice, note.pitch, n)
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._cache[key] = self._synthesize(note.voice, note.pitch, n)
-        return cached
+        wave_id = self._wave_ids.get(key)
+        if wave_id is None:
+            wave_id = self._wave_ids[key] = len(self._waves)
+            self._waves.append(self._synthesize(note.voice, note.pitch, n))
+        return wave_id
 
     def _synthesize(self, voice: str, pitch: int, n: int) -> np.ndarray:
         if voice == "drums":
@@ -160,6 +167,29 @@ class Renderer:
         return (bright * np.exp(-t * (12 if kind == OPEN_HAT else 70)) * level).astype(np.float32)
 
 
+_TIMELINE_ROW = np.dtype([("start", np.int64), ("wave", np.int32), ("left", np.float32), ("right", np.float32)])
+_TIMELINE_SLICE = 1024
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """Every sounding note in 24 bytes (start sample, waveform id, channel gains), sorted by start: a 300 s
+    track's thousands of notes cost ~200 KiB instead of a Python object each."""
+
+    notes: np.ndarray
+    waves: list[np.ndarray]
+    n_samples: int
+
+    def placed(self) -> Iterator[_Placed]:
+        """The notes in order of start, made into :class:`_Placed` a slice at a time, as they are needed."""
+        for i in range(0, len(self.notes), _TIMELINE_SLICE):
+            part = self.notes[i : i + _TIMELINE_SLICE]
+            columns = (part[name].tolist() for name in ("start", "wave", "left", "right"))
+            for start, wave_id, left, right in zip(*columns, strict=True):
+                wave = self.waves[wave_id]
+                yield _Placed(start, min(self.n_samples, start + len(wave)), wave, left, right)
+
+
 @dataclass(frozen=True, slots=True)
 class _Placed:
     """A note placed on the timeline: its samples ``[start, end)``, waveform and per-channel gains."""
@@ -171,9 +201,9 @@ class _Placed:
     right: float
 
 
-def _windows(placed: list[_Placed], n: int, block: int) -> Iterator[tuple[int, int, list[_Placed]]]:
+def _windows(placed: Iterable[_Placed], n: int, block: int) -> Iterator[tuple[int, int, list[_Placed]]]:
     """``(start, end, notes sounding in [start, end))`` for consecutive windows of ``block`` samples; ``placed``
-    must be sorted by start."""
+    must come in order of start."""
     active: list[_Placed] = []
     upcoming = iter(placed)
     pending = next(upcoming, None)
@@ -186,7 +216,7 @@ def _windows(placed: list[_Placed], n: int, block: int) -> Iterator[tuple[int, i
         active = [p for p in active if p.end > b1]
 
 
-def _loudness(placed: list[_Placed], n: int) -> tuple[np.ndarray, np.float32]:
+def _loudness(placed: Iterable[_Placed], n: int) -> tuple[np.ndarray, np.float32]:
     """(DC offset per channel, gain to ``TARGET_RMS``), measured on every ``MASTER_PROBE_STRIDE``-th sample,
     mixed window by window and accumulated in float64."""
     stride = MASTER_PROBE_STRIDE
