@@ -10,7 +10,8 @@ from songy.adapters.codecs import CodecTranscoder
 from songy.adapters.devauth.tokens import DevTokens
 from songy.adapters.localfs.blob_store import LocalFsBlobStore
 from songy.adapters.memory.event_bus import InProcessEventBus
-from songy.adapters.sql.engine import build_engine
+from songy.adapters.sql.engine import build_engine, reader_engine
+from songy.adapters.sql.notifications import OutboxNotifications
 from songy.adapters.sql.unit_of_work import SqlUnitOfWork
 from songy.adapters.synth.generator import SynthAudioGenerator
 from songy.adapters.system import Cuid2Ids, SystemClock
@@ -92,6 +93,13 @@ class Container(containers.DeclarativeContainer):
         on_commit=outbox_signal.provided.nudge,
         request_id=providers.Object(current_request_id),
     )
+    read_unit_of_work = providers.Factory(
+        SqlUnitOfWork,
+        providers.Singleton(reader_engine, engine),
+        now=clock.provided.now,
+        on_commit=outbox_signal.provided.nudge,
+        read_only=True,
+    )
 
     dev_tokens = providers.Singleton(DevTokens, providers.Callable(lambda s: s.resolved_dev_token_secret(), settings))
     identity_verifier = providers.Selector(
@@ -156,7 +164,9 @@ class Container(containers.DeclarativeContainer):
     sync_user = providers.Singleton(
         SyncUser, unit_of_work.provider, ids, clock, initial_credits=settings.provided.initial_credits
     )
-    get_music_status = providers.Singleton(GetMusicStatus, unit_of_work.provider, resolve_user)
+    get_music_status = providers.Singleton(
+        GetMusicStatus, unit_of_work.provider, resolve_user, reads=read_unit_of_work.provider
+    )
     get_download_link = providers.Singleton(
         GetDownloadLink,
         get_music_status,
@@ -201,6 +211,9 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(
             lambda s: timedelta(days=s.audio_retention_days) if s.audio_retention_days else None, settings
         ),
+    )
+    outbox_notifications = providers.Singleton(
+        OutboxNotifications, settings.provided.resolved_database_url, outbox_signal.provided.nudge
     )
     background = providers.Singleton(
         BackgroundLoops,

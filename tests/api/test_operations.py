@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -92,3 +93,11 @@ def test_queue_dashboard_is_admin_only_and_reports_failures(make_api: Any) -> No
     assert data["jobs"]["outcomes"] == {"failed": 1, "completed": 1}
     assert data["jobs"]["durationSeconds"]["p50"] is not None
     assert data["outbox"]["pending"] == 0
+
+
+def test_an_unreachable_database_answers_503_in_the_envelope(make_api: Callable[..., Api]) -> None:
+    api = make_api(database_url="postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
+    for response in (api.generate(), api.status("m_missing")):
+        assert response.status_code == 503
+        body = response.json()
+        assert body["success"] is False and body["error"]["code"] == "DATABASE_UNAVAILABLE"

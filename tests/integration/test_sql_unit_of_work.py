@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from songy.adapters.memory.system import FixedClock
+from songy.adapters.sql.engine import build_engine, reader_engine
 from songy.adapters.sql.unit_of_work import SqlUnitOfWork
+from songy.domain.errors import DatabaseUnavailable
 from songy.domain.events import MusicGenerationRequested
 from songy.domain.generation_request import GenerationRequest
 from songy.domain.music import Music, MusicStatus
 from songy.domain.user import User
+from tests.support.postgres import BASE_URL
 
 pytestmark = pytest.mark.integration
 
@@ -120,7 +126,7 @@ async def test_delayed_events_are_not_due_early(harness: Harness) -> None:
         await uow.commit()
     async with harness.uow() as uow:
         [first] = await uow.outbox.claim_due(T0, 10)
-        await uow.outbox.mark_published(first.id, T0)
+        await uow.outbox.mark_published([first.id], T0)
         await uow.commit()
     async with harness.uow() as uow:
         assert await uow.outbox.claim_due(T0 + timedelta(seconds=29), 10) == []
@@ -189,7 +195,7 @@ async def test_published_messages_are_pruned_after_they_age(harness: Harness) ->
     await harness.new_music(user, "b")
     async with harness.uow() as uow:
         first, second = await uow.outbox.claim_due(T0, 10)
-        await uow.outbox.mark_published(first.id, T0)
+        await uow.outbox.mark_published([first.id], T0)
         await uow.commit()
     async with harness.uow() as uow:
         assert await uow.outbox.prune_published(T0) == 0
@@ -233,3 +239,94 @@ async def test_same_name_same_millisecond_gets_distinct_keys_on_sql(harness: Har
     outcomes = [await process(GenerationJob(music_id, 1)) for music_id in ("k1", "k2", "k3")]
     assert outcomes == [Outcome.COMPLETED] * 3
     assert len(set(blobs.objects)) == 3
+
+
+async def test_owned_by_clerk_id_is_one_lookup_that_isolates_users(harness: Harness) -> None:
+    owner, other = await harness.seed_user("user_a"), await harness.seed_user("user_b")
+    await harness.new_music(owner)
+    reads = SqlUnitOfWork(reader_engine(harness.engine), harness.clock.now, harness._nudge, read_only=True)
+    async with reads as uow:
+        found = await uow.music.get_owned_by_clerk_id("m1", "user_a")
+        assert await uow.music.get_owned_by_clerk_id("m1", other.clerk_id) is None
+        assert await uow.music.get_owned_by_clerk_id("m1", "nobody") is None
+    assert found is not None and found.user_id == owner.id
+    async with harness.uow() as uow:
+        user = await uow.users.get_by_clerk_id("user_a")
+        assert user is not None
+        await uow.users.save(replace(user, deleted_at=T0))
+        await uow.commit()
+    async with reads as uow:
+        assert await uow.music.get_owned_by_clerk_id("m1", "user_a") is None  # a deleted user owns nothing
+
+
+async def _backend_pid(uow: SqlUnitOfWork) -> int:
+    return int((await uow.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+def _terminate(pid: int) -> None:
+    with psycopg.connect(BASE_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+async def test_a_pooled_connection_the_server_dropped_is_replaced(postgres_url: str, read_only: bool) -> None:
+    engine = build_engine(postgres_url, pool_size=1)
+    harness = Harness(engine)
+    try:
+        user = await harness.seed_user()
+        await harness.new_music(user)
+        async with harness.uow() as uow:
+            pid = await _backend_pid(uow)
+        _terminate(pid)  # e.g. a database restart or an idle timeout while the connection sat in the pool
+        target = reader_engine(engine) if read_only else engine
+        async with SqlUnitOfWork(target, harness.clock.now, harness._nudge, read_only=read_only) as uow:
+            music = await uow.music.get_owned_by_clerk_id("m1", "user_a")
+            assert await _backend_pid(uow) != pid
+        assert music is not None and music.id == "m1"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_lost_mid_transaction_is_unavailable_not_retried(postgres_url: str) -> None:
+    engine = build_engine(postgres_url, pool_size=1)
+    harness = Harness(engine)
+    try:
+        await harness.seed_user()
+        async with harness.uow() as uow:
+            pid = await _backend_pid(uow)
+            _terminate(pid)
+            with pytest.raises(DatabaseUnavailable):
+                await uow.users.get_by_clerk_id("user_a")
+        async with harness.uow() as uow:  # the pool recovers for the next unit of work
+            assert await uow.users.get_by_clerk_id("user_a") is not None
+    finally:
+        await engine.dispose()
+
+
+async def test_an_unreachable_database_is_unavailable() -> None:
+    engine = build_engine("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            async with SqlUnitOfWork(engine, datetime.now, lambda: None):
+                pass
+    finally:
+        await engine.dispose()
+
+
+async def test_reserving_credits_by_clerk_id_takes_them_only_from_a_live_user_who_has_them(harness: Harness) -> None:
+    rich = await harness.seed_user("user_rich")
+    async with harness.uow() as uow:
+        await uow.users.add_credits(rich.id, 100)
+        await uow.commit()
+    async with harness.uow() as uow:
+        assert await uow.users.reserve_credits_by_clerk_id("user_rich", 60) == rich.id
+        assert await uow.users.reserve_credits_by_clerk_id("user_rich", 41) is None  # 40 left: nothing taken
+        assert await uow.users.reserve_credits_by_clerk_id("nobody", 1) is None
+        await uow.commit()
+    async with harness.uow() as uow:
+        user = await uow.users.get_by_clerk_id("user_rich")
+        assert user is not None and user.credits == 40
+        await uow.users.save(replace(user, deleted_at=T0))
+        await uow.commit()
+    async with harness.uow() as uow:
+        assert await uow.users.reserve_credits_by_clerk_id("user_rich", 1) is None  # deleted users buy nothing

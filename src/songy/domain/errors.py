@@ -96,6 +96,15 @@ class IdentityProviderUnavailable(DomainError):
     code = "AUTH_UNAVAILABLE"
 
 
+class DatabaseUnavailable(DomainError):
+    """The database could not be reached or dropped the connection: nothing was changed, try again."""
+
+    code = "DATABASE_UNAVAILABLE"
+
+    def __init__(self, message: str = "the database is unavailable; try again shortly") -> None:
+        super().__init__(message)
+
+
 class WebhookRejected(DomainError):
     """An inbound webhook failed verification (signature, timestamp, headers) or is malformed."""
 

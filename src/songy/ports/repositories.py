@@ -27,6 +27,10 @@ class MusicRepository(Protocol):
         """The record only if ``user_id`` owns it."""
         ...
 
+    async def get_owned_by_clerk_id(self, music_id: str, clerk_id: str) -> Music | None:
+        """The record only if it belongs to the live (not deleted) user with this clerkId: one lookup for reads."""
+        ...
+
     async def save(self, music: Music) -> None:
         """Persist changes to a record loaded in this unit of work."""
         ...
@@ -97,6 +101,11 @@ class UserRepository(Protocol):
         """Take ``amount`` credits if the balance covers them, atomically; ``False`` (nothing taken) if not."""
         ...
 
+    async def reserve_credits_by_clerk_id(self, clerk_id: str, amount: int) -> str | None:
+        """Take ``amount`` credits from the live user with this clerkId in one step; their id, or ``None`` (nothing
+        taken) when there is no such user or the balance does not cover it."""
+        ...
+
     async def add_credits(self, user_id: str, amount: int) -> None: ...
 
 
@@ -138,7 +147,9 @@ class Outbox(Protocol):
         """Due, unpublished messages, locked for this unit of work where the database can."""
         ...
 
-    async def mark_published(self, message_id: int, now: datetime) -> None: ...
+    async def mark_published(self, message_ids: list[int], now: datetime) -> None:
+        """Mark these messages published, in one statement."""
+        ...
 
     async def postpone(self, message_id: int, until: datetime, error: str) -> None: ...
 

@@ -57,6 +57,10 @@ class MemoryMusicRepository:
         music = await self.get(music_id)
         return music if music is not None and music.user_id == user_id else None
 
+    async def get_owned_by_clerk_id(self, music_id: str, clerk_id: str) -> Music | None:
+        user = await self._uow.users.get_by_clerk_id(clerk_id)
+        return await self.get_owned(music_id, user.id) if user is not None and not user.is_deleted else None
+
     async def save(self, music: Music) -> None:
         self._uow.staged_music[music.id] = music
 
@@ -196,6 +200,12 @@ class MemoryUserRepository:
         self._uow.staged_credits[user_id] = self._uow.staged_credits.get(user_id, 0) - amount
         return True
 
+    async def reserve_credits_by_clerk_id(self, clerk_id: str, amount: int) -> str | None:
+        user = await self.get_by_clerk_id(clerk_id)
+        if user is None or user.is_deleted or not await self.reserve_credits(user.id, amount):
+            return None
+        return user.id
+
     async def add_credits(self, user_id: str, amount: int) -> None:
         self._uow.staged_credits[user_id] = self._uow.staged_credits.get(user_id, 0) + amount
 
@@ -246,8 +256,9 @@ class MemoryOutbox:
         due = [m for m in db.outbox.values() if m.id not in db.published and m.available_at <= now]
         return sorted(due, key=lambda m: (m.available_at, m.id))[:limit]
 
-    async def mark_published(self, message_id: int, now: datetime) -> None:
-        self._uow.staged_published[message_id] = now
+    async def mark_published(self, message_ids: list[int], now: datetime) -> None:
+        for message_id in message_ids:
+            self._uow.staged_published[message_id] = now
 
     async def postpone(self, message_id: int, until: datetime, error: str) -> None:
         self._uow.staged_postponed[message_id] = (until, error)

@@ -16,8 +16,8 @@ def is_sqlite(url: str) -> bool:
 def build_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine. SQLite gets WAL, a busy timeout, foreign keys and ``BEGIN IMMEDIATE``
     (so concurrent writers wait instead of failing on a lock upgrade)."""
-    if not is_sqlite(url):
-        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    if not is_sqlite(url):  # no pre-ping: SqlUnitOfWork replaces a dropped connection on its first statement
+        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
     engine = create_async_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -41,3 +41,11 @@ def sync_url(url: str) -> str:
     parsed = make_url(url)
     driver = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}.get(parsed.drivername)
     return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
+
+
+def reader_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool in ``AUTOCOMMIT``, for read-only units of work: a read is one round trip. SQLite keeps its
+    transactional engine (its ``BEGIN IMMEDIATE`` hook must not run outside a transaction it can commit)."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

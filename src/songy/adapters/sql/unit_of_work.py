@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from songy.adapters.sql import tables
-from songy.domain.errors import Conflict
+from songy.domain.errors import Conflict, DatabaseUnavailable
 from songy.domain.events import DomainEvent, event_from_payload
 from songy.domain.formats import OutputFormat
 from songy.domain.idempotency import IdempotencyRecord
@@ -71,12 +71,38 @@ def _music_values(music: Music) -> dict[str, Any]:
     }
 
 
+# Statements of the hot paths, built once: values go in as parameters, so SQLAlchemy neither rebuilds the
+# expression nor recomputes a cache key over every value on each request.
+_INSERT_MUSIC = insert(tables.music)
+_UPDATE_MUSIC = update(tables.music).where(tables.music.c.id == bindparam("music_id"))
+_INSERT_OUTBOX = insert(tables.outbox)
+_RESERVE_BY_CLERK_ID = (
+    update(tables.users)
+    .where(
+        tables.users.c.clerk_id == bindparam("b_clerk_id"),
+        tables.users.c.deleted_at.is_(None),
+        tables.users.c.credits >= bindparam("amount"),
+    )
+    .values(credits=tables.users.c.credits - bindparam("amount"))
+    .returning(tables.users.c.id)
+)
+_OWNED_BY_CLERK_ID = (
+    select(tables.music)
+    .join(tables.users, tables.users.c.id == tables.music.c.user_id)
+    .where(
+        tables.music.c.id == bindparam("music_id"),
+        tables.users.c.clerk_id == bindparam("b_clerk_id"),
+        tables.users.c.deleted_at.is_(None),
+    )
+)
+
+
 class SqlMusicRepository:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
 
     async def add(self, music: Music) -> None:
-        await self._uow.execute(insert(tables.music).values(id=music.id, **_music_values(music)))
+        await self._uow.execute(_INSERT_MUSIC, {"id": music.id, **_music_values(music)})
         self._uow.seen.append(music)
 
     async def get(self, music_id: str) -> Music | None:
@@ -89,9 +115,12 @@ class SqlMusicRepository:
         row = (await self._uow.execute(query)).first()
         return self._track(_music_from_row(row)) if row else None
 
+    async def get_owned_by_clerk_id(self, music_id: str, clerk_id: str) -> Music | None:
+        row = (await self._uow.execute(_OWNED_BY_CLERK_ID, {"music_id": music_id, "b_clerk_id": clerk_id})).first()
+        return self._track(_music_from_row(row)) if row else None
+
     async def save(self, music: Music) -> None:
-        statement = update(tables.music).where(tables.music.c.id == music.id).values(**_music_values(music))
-        await self._uow.execute(statement)
+        await self._uow.execute(_UPDATE_MUSIC, {"music_id": music.id, **_music_values(music)})
         if music not in self._uow.seen:
             self._uow.seen.append(music)
 
@@ -316,6 +345,10 @@ class SqlUserRepository:
         )
         return (await self._uow.execute(statement)).first() is not None
 
+    async def reserve_credits_by_clerk_id(self, clerk_id: str, amount: int) -> str | None:
+        parameters = {"b_clerk_id": clerk_id, "amount": amount}
+        return (await self._uow.execute(_RESERVE_BY_CLERK_ID, parameters)).scalar_one_or_none()
+
     async def add_credits(self, user_id: str, amount: int) -> None:
         u = tables.users
         await self._uow.execute(update(u).where(u.c.id == user_id).values(credits=u.c.credits + amount))
@@ -387,7 +420,7 @@ class SqlOutbox:
             "attempts": 0,
             "request_id": self._uow.request_id(),
         }
-        await self._uow.execute(insert(tables.outbox).values(**values))
+        await self._uow.execute(_INSERT_OUTBOX, values)
         self._uow.wrote_events = True
 
     async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
@@ -407,9 +440,10 @@ class SqlOutbox:
             for row in rows
         ]
 
-    async def mark_published(self, message_id: int, now: datetime) -> None:
-        t = tables.outbox
-        await self._uow.execute(update(t).where(t.c.id == message_id).values(published_at=now))
+    async def mark_published(self, message_ids: list[int], now: datetime) -> None:
+        if message_ids:
+            t = tables.outbox
+            await self._uow.execute(update(t).where(t.c.id.in_(message_ids)).values(published_at=now))
 
     async def postpone(self, message_id: int, until: datetime, error: str) -> None:
         t = tables.outbox
@@ -453,7 +487,15 @@ class SqlOutbox:
 
 class SqlUnitOfWork:
     """A transaction on one pooled connection. Commit writes the seen aggregates' events to the outbox
-    in the same transaction, then calls ``on_commit`` if any event was written."""
+    in the same transaction, then calls ``on_commit`` if any event was written.
+
+    With ``read_only``, no transaction is opened: give it an engine in ``AUTOCOMMIT`` (see
+    :func:`songy.adapters.sql.engine.reader_engine`) and each read is one round trip, without BEGIN and COMMIT.
+
+    A pooled connection the server has dropped (a restart, an idle timeout) is replaced once, transparently, when
+    it fails on the first statement, before anything was done on it; any other loss of the database raises
+    :class:`DatabaseUnavailable`. This costs nothing per request, unlike a ping on every checkout.
+    """
 
     connection: AsyncConnection
 
@@ -463,11 +505,14 @@ class SqlUnitOfWork:
         now: Callable[[], datetime],
         on_commit: Callable[[], None],
         request_id: Callable[[], str | None] = lambda: None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._engine = engine
         self.now = now
         self.request_id = request_id
         self._on_commit = on_commit
+        self._read_only = read_only
         self.music = SqlMusicRepository(self)
         self.playlists = SqlPlaylistRepository(self)
         self.webhooks = SqlWebhookRepository(self)
@@ -477,19 +522,31 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyKeys(self)
         self.seen: list[Music] = []
         self.wrote_events = False
+        self._fresh = True
 
     async def __aenter__(self) -> Self:
-        self.connection = await self._engine.connect()
-        await self.connection.begin()
+        self.connection = await self._connect()
         self.seen = []
         self.wrote_events = False
+        self._fresh = True
         return self
+
+    async def _connect(self) -> AsyncConnection:
+        try:
+            connection = await self._engine.connect()
+            if not self._read_only:
+                await connection.begin()
+        except (OperationalError, InterfaceError) as exc:
+            raise DatabaseUnavailable() from exc
+        return connection
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
             await self.rollback()
+        except DBAPIError:  # the connection is gone: there is nothing left to roll back
+            pass
         finally:
             await self.connection.close()
 
@@ -499,18 +556,36 @@ class SqlUnitOfWork:
                 not_before = getattr(event, "not_before", None)
                 await self.outbox.add(event, not_before or self.now())
             music.events.clear()
-        await self.connection.commit()
+        try:
+            await self.connection.commit()
+        except (OperationalError, InterfaceError) as exc:
+            raise DatabaseUnavailable() from exc
         self.seen = []
         if self.wrote_events:
             self.wrote_events = False
             self._on_commit()
 
-    async def execute(self, statement: Any) -> Any:
+    async def execute(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
         """Run a statement in this transaction; a violated unique or foreign key becomes :class:`Conflict`."""
         try:
-            return await self.connection.execute(statement)
+            result = await self.connection.execute(statement, parameters)
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                if isinstance(exc, OperationalError | InterfaceError):
+                    raise DatabaseUnavailable() from exc
+                raise
+            if not self._fresh:
+                raise DatabaseUnavailable() from exc
+            await self.connection.close()  # a stale pooled connection: nothing was done on it yet
+            self.connection = await self._connect()
+            try:
+                result = await self.connection.execute(statement, parameters)
+            except (OperationalError, InterfaceError) as again:
+                raise DatabaseUnavailable() from again
+        self._fresh = False
+        return result
 
     async def rollback(self) -> None:
         if self.connection.in_transaction():

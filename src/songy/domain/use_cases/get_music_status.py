@@ -10,11 +10,22 @@ from songy.ports.repositories import UnitOfWorkFactory
 
 
 class GetMusicStatus:
-    def __init__(self, uow: UnitOfWorkFactory, resolve_user: ResolveUser) -> None:
+    """The hot read of polling clients: one lookup by music id and clerkId on ``reads`` (a read-only unit of
+    work, where the adapter has one). Only when that finds nothing is the user resolved, to answer
+    USER_NOT_FOUND, provision a first-time dev user, or MUSIC_NOT_FOUND."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, resolve_user: ResolveUser, *, reads: UnitOfWorkFactory | None = None
+    ) -> None:
         self._uow = uow
+        self._reads = reads or uow
         self._resolve_user = resolve_user
 
     async def __call__(self, identity: Identity, music_id: str) -> Music:
+        async with self._reads() as uow:
+            music = await uow.music.get_owned_by_clerk_id(music_id, identity.subject)
+        if music is not None:
+            return music
         async with self._uow() as uow:
             user = await self._resolve_user(uow, identity)
             music = await uow.music.get_owned(music_id, user.id)

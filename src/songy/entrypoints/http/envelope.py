@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from songy.domain.errors import (
     AuthenticationError,
+    DatabaseUnavailable,
     DomainError,
     Forbidden,
     IdempotencyKeyReused,
@@ -44,6 +45,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     MusicExpired: 410,
     InvalidTransition: 409,
     IdentityProviderUnavailable: 503,
+    DatabaseUnavailable: 503,
     WebhookRejected: 400,
     WebhookEndpointNotFound: 404,
 }
