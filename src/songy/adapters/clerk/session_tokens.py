@@ -8,7 +8,7 @@ from datetime import timedelta
 import jwt
 from jwt import PyJWKClient
 
-from songy.adapters.jwt_claims import MAX_TOKEN_CHARS, roles_of
+from songy.adapters.jwt_claims import MAX_TOKEN_CHARS, VerifiedTokens, roles_of
 from songy.domain.errors import AuthenticationError, IdentityProviderUnavailable
 from songy.domain.user import Identity
 
@@ -34,13 +34,18 @@ class ClerkSessionVerifier:
         self._authorized_parties = set(authorized_parties or [])
         self._audience = audience
         self._leeway = leeway
+        self._verified = VerifiedTokens()
 
     async def verify(self, token: str) -> Identity:
-        return await asyncio.to_thread(self.verify_sync, token)
+        cached = self._verified.get(token) if len(token) <= MAX_TOKEN_CHARS else None
+        return cached if cached is not None else await asyncio.to_thread(self.verify_sync, token)
 
     def verify_sync(self, token: str) -> Identity:
         if len(token) > MAX_TOKEN_CHARS:
             raise AuthenticationError("token too large")
+        cached = self._verified.get(token)
+        if cached is not None:
+            return cached
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") not in ALLOWED_ALGORITHMS:
@@ -69,4 +74,5 @@ class ClerkSessionVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise AuthenticationError("invalid token: missing subject")
-        return Identity(subject, claims.get("email"), claims.get("name"), roles_of(claims))
+        identity = Identity(subject, claims.get("email"), claims.get("name"), roles_of(claims))
+        return self._verified.put(token, identity, claims["exp"])

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from songy.adapters.jwt_claims import MAX_TOKEN_CHARS, roles_of
+from songy.adapters.jwt_claims import MAX_TOKEN_CHARS, VerifiedTokens, roles_of
 from songy.domain.errors import AuthenticationError
 from songy.domain.user import Identity
 
@@ -22,6 +22,7 @@ class DevTokens:
             raise ValueError("the dev token secret must be at least 32 characters")
         self._secret = secret
         self._leeway = leeway
+        self._verified = VerifiedTokens()
 
     def mint(
         self,
@@ -56,6 +57,9 @@ class DevTokens:
     def verify_sync(self, token: str) -> Identity:
         if len(token) > MAX_TOKEN_CHARS:
             raise AuthenticationError("token too large")
+        cached = self._verified.get(token)
+        if cached is not None:
+            return cached
         try:
             claims = jwt.decode(
                 token,
@@ -72,4 +76,5 @@ class DevTokens:
             raise AuthenticationError(f"invalid token: {exc}") from None
         if not claims.get("dev") or not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise AuthenticationError("invalid token: not a dev token")
-        return Identity(claims["sub"], claims.get("email"), claims.get("name"), roles_of(claims))
+        identity = Identity(claims["sub"], claims.get("email"), claims.get("name"), roles_of(claims))
+        return self._verified.put(token, identity, claims["exp"])
