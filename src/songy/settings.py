@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     auto_migrate: bool | None = Field(None, description="run migrations at start-up (default: only on SQLite)")
     redis_url: str | None = Field(None, description="taskiq-redis broker; unset = in-process queue")
     run_worker_in_process: bool | None = Field(None, description="default: true without redis_url")
+    background_in_api: bool | None = Field(
+        None,
+        description="relay the outbox, deliver webhooks, reap in the API process; default: only with the worker "
+        "in process or on SQLite (on PostgreSQL, NOTIFY wakes the workers' relay)",
+    )
     worker_concurrency: int = Field(4, ge=1, le=256, description="jobs one process runs at once")
     malloc_arenas: int = Field(
         1, ge=0, le=64, description="cap glibc malloc arenas in serve/worker (steady RSS); 0 = glibc default"
@@ -93,6 +98,12 @@ class Settings(BaseSettings):
     @property
     def resolved_run_worker_in_process(self) -> bool:
         return self.run_worker_in_process if self.run_worker_in_process is not None else not self.redis_url
+
+    @property
+    def resolved_background_in_api(self) -> bool:
+        if self.background_in_api is not None:
+            return self.background_in_api
+        return self.resolved_run_worker_in_process or self.resolved_database_url.startswith("sqlite")
 
     @property
     def blob_root(self) -> Path:

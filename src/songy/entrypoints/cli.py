@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -48,9 +49,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if settings.auth == "dev":
         token = container.dev_tokens().mint(DEMO_USER, ttl=timedelta(days=7))
         print(f"dev token for {DEMO_USER} (valid 7 days, dev mode only):\n{token}", flush=True)
-    uvicorn.run(
-        create_app(container), host=settings.host, port=settings.port, log_level=args.log_level, log_config=None
-    )
+    app = create_app(container)
+    # what is loaded by now lives as long as the process: keep it out of the collector's scans, which otherwise
+    # show up as pauses in the tail latency (bench/api.py: GET status p99 at 16 connections 90 -> 34 ms)
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, log_config=None)
 
 
 def cmd_worker(_: argparse.Namespace) -> None:

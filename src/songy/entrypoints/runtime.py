@@ -10,6 +10,7 @@ from taskiq import InMemoryBroker
 from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
+from songy.adapters.sql.engine import is_sqlite
 from songy.adapters.sql.migrate import upgrade
 from songy.adapters.taskiq.broker import register_generation_task
 from songy.container import Container
@@ -51,10 +52,13 @@ class Runtime:
             self._receiver = asyncio.create_task(receiver.listen(self._finish), name="songy-job-receiver")
         if self.run_background:
             self.container.background().start()
+            if not is_sqlite(settings.resolved_database_url):
+                self.container.outbox_notifications().start()
         log.info("songy runtime started (consume_jobs=%s)", self.consume_jobs)
 
     async def stop(self) -> None:
         if self.run_background:
+            await self.container.outbox_notifications().stop()
             await self.container.background().stop()
         broker = self.container.broker()
         if self._receiver is not None:

@@ -53,25 +53,29 @@ class GenerateMusic:
         self, identity: Identity, batch: list[GenerationRequest], idempotency: IdempotencyKey | None
     ) -> Generated:
         now = self._clock.now()
+        cost = sum(cost_of(r.length_ms) for r in batch)
         async with self._uow() as uow:
-            user = await self._resolve_user(uow, identity)
-            if idempotency is not None:
-                replay = await self._replay(uow, user.id, idempotency)
-                if replay is not None:
-                    await uow.commit()
-                    return replay
-            cost = sum(cost_of(r.length_ms) for r in batch)
-            if not await uow.users.reserve_credits(user.id, cost):
-                raise InsufficientCredits(f"this needs {cost} credits (one per second of audio)")
+            # the common case in one statement: a known user with enough credits and no key to replay
+            user_id = None if idempotency else await uow.users.reserve_credits_by_clerk_id(identity.subject, cost)
+            if user_id is None:
+                user = await self._resolve_user(uow, identity)  # USER_NOT_FOUND, or a first-time dev user
+                user_id = user.id
+                if idempotency is not None:
+                    replay = await self._replay(uow, user_id, idempotency)
+                    if replay is not None:
+                        await uow.commit()
+                        return replay
+                if not await uow.users.reserve_credits(user_id, cost):
+                    raise InsufficientCredits(f"this needs {cost} credits (one per second of audio)")
             created = []
             for request in batch:
-                music = Music.request(music_id=self._ids.new_id(), user_id=user.id, request=request, now=now)
+                music = Music.request(music_id=self._ids.new_id(), user_id=user_id, request=request, now=now)
                 music.credits_reserved = cost_of(request.length_ms)
                 await uow.music.add(music)
                 created.append(music)
             if idempotency is not None:
                 record = IdempotencyRecord(
-                    user.id, idempotency.key, idempotency.fingerprint, tuple(m.id for m in created), now
+                    user_id, idempotency.key, idempotency.fingerprint, tuple(m.id for m in created), now
                 )
                 await uow.idempotency.add(record)
             await uow.commit()

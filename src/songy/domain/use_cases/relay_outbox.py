@@ -43,7 +43,7 @@ class RelayOutbox:
 
     async def __call__(self) -> int:
         """Publish what is due; return how many messages were published."""
-        published = 0
+        published: list[int] = []
         async with self._uow() as uow:
             for message in await uow.outbox.claim_due(self._clock.now(), self._batch_size):
                 try:
@@ -55,10 +55,10 @@ class RelayOutbox:
                     continue
                 if self._fan_out is not None:  # webhook deliveries are born in the same transaction
                     await self._fan_out(uow, message.event)
-                await uow.outbox.mark_published(message.id, self._clock.now())
-                published += 1
+                published.append(message.id)
+            await uow.outbox.mark_published(published, self._clock.now())
             await uow.commit()
-        return published
+        return len(published)
 
     async def _dispatch(self, message: OutboxMessage) -> None:
         event = message.event

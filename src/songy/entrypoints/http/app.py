@@ -51,6 +51,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
     runtime = Runtime(
         container,
         consume_jobs=settings.resolved_run_worker_in_process if consume_jobs is None else consume_jobs,
+        run_background=settings.resolved_background_in_api,
     )
 
     @asynccontextmanager
