@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -46,7 +47,26 @@ def count_completed(url: str) -> int:
         return conn.execute("SELECT count(*) FROM music WHERE status = 'COMPLETED'").fetchone()[0]  # type: ignore[index]
 
 
-def songy_run(workers: int, jobs: int, env: dict[str, str]) -> float:
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+@dataclass
+class Run:
+    seconds: float
+    worker_cpu: float  # CPU seconds the worker processes used during the drain
+    machine_busy: float  # share of all the machine's CPUs busy during the drain (everything: PG, Redis, moto...)
+
+
+def songy_run(workers: int, jobs: int, env: dict[str, str]) -> Run:
     schema = f"bench_worker_{uuid.uuid4().hex[:8]}"
     url = fresh_schema(schema)
     run_env = {**env, "SONGY_DATABASE_URL": url}
@@ -58,13 +78,18 @@ def songy_run(workers: int, jobs: int, env: dict[str, str]) -> float:
     try:
         time.sleep(3)  # workers up, consumer group declared
         settings = Settings(_env_file=None, **{k[6:].lower(): v for k, v in run_env.items() if k.startswith("SONGY_")})  # type: ignore[arg-type]
+        cpu_before = sum(process_cpu_seconds(p.pid) for p in processes)
+        busy_before, total_before = machine_busy()
         started = time.perf_counter()
         asyncio.run(enqueue(settings, jobs))
         while count_completed(url) < jobs:
             if time.perf_counter() - started > 240:
                 raise RuntimeError(f"only {count_completed(url)} of {jobs} completed in 240 s")
             time.sleep(0.05)
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        busy_after, total_after = machine_busy()
+        worker_cpu = sum(process_cpu_seconds(p.pid) for p in processes) - cpu_before
+        return Run(seconds, worker_cpu, (busy_after - busy_before) / max(1, total_after - total_before))
     finally:
         for process in processes:
             process.terminate()
@@ -135,11 +160,16 @@ def main() -> None:
     print(f"# worker bench: {args.jobs} jobs, instant generator, PostgreSQL + Redis + S3 (moto), {os.cpu_count()} cpus")
     for label, seconds, note in (
         ("bare taskiq round trip", bare, ""),
-        ("songy, 1 worker process", one, f"  (x{bare / one:.2f} of bare taskiq)"),
-        ("songy, 2 worker processes", two, f"  (scaling x{one / two:.2f})"),
+        ("songy, 1 worker process", one.seconds, f"  (x{bare / one.seconds:.2f} of bare taskiq)"),
+        ("songy, 2 worker processes", two.seconds, f"  (scaling x{one.seconds / two.seconds:.2f})"),
     ):
         rate, per_job = args.jobs / seconds, seconds / args.jobs * 1000
         print(f"{label:<27}{seconds:7.2f} s {rate:7.0f} jobs/s {per_job:6.2f} ms/job{note}")
+    for label, run in (("1 worker", one), ("2 workers", two)):
+        print(
+            f"  {label}: worker CPU {run.worker_cpu / args.jobs * 1000:.2f} ms/job, "
+            f"machine busy {run.machine_busy:.0%} of {os.cpu_count()} cpus during the drain"
+        )
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ def _music_values(music: Music) -> dict[str, Any]:
 _INSERT_MUSIC = insert(tables.music)
 _UPDATE_MUSIC = update(tables.music).where(tables.music.c.id == bindparam("music_id"))
 _INSERT_OUTBOX = insert(tables.outbox)
+_GET_MUSIC_FOR_UPDATE = select(tables.music).where(tables.music.c.id == bindparam("music_id")).with_for_update()
 _RESERVE_BY_CLERK_ID = (
     update(tables.users)
     .where(
@@ -106,8 +107,7 @@ class SqlMusicRepository:
         self._uow.seen.append(music)
 
     async def get(self, music_id: str) -> Music | None:
-        query = select(tables.music).where(tables.music.c.id == music_id).with_for_update()
-        row = (await self._uow.execute(query)).first()
+        row = (await self._uow.execute(_GET_MUSIC_FOR_UPDATE, {"music_id": music_id})).first()
         return self._track(_music_from_row(row)) if row else None
 
     async def get_owned(self, music_id: str, user_id: str) -> Music | None:
