@@ -68,3 +68,16 @@ async def test_concurrent_same_idempotency_key_creates_one_record(postgres_url: 
         user = await uow.users.get_by_clerk_id("user_alice")
         assert user is not None and user.credits == 997
     await engine.dispose()  # type: ignore[attr-defined]
+
+
+async def test_concurrent_first_requests_of_a_new_user_provision_it_once(postgres_url: str) -> None:
+    generate, _, engine = await world(postgres_url, initial_credits=1000)
+    newcomer = Identity("user_newcomer")
+    request = GenerationRequest.create(name="n", prompt="p", length_ms=10000)
+    results = await asyncio.gather(*(generate(newcomer, request) for _ in range(10)))  # none may fail
+    assert len({r.music[0].id for r in results}) == 10
+    async with SqlUnitOfWork(engine, FixedClock().now, lambda: None) as uow:  # type: ignore[arg-type]
+        user = await uow.users.get_by_clerk_id("user_newcomer")
+        assert user is not None and user.credits == 1000 - 10 * 10
+        assert {r.music[0].user_id for r in results} == {user.id}
+    await engine.dispose()  # type: ignore[attr-defined]

@@ -91,6 +91,11 @@ class WebhookRepository(Protocol):
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
 
+    async def add_if_absent(self, user: User) -> bool:
+        """Insert ``user`` unless one with its clerkId exists (a concurrent first request made it): whether it
+        was inserted. Never fails on that race, so the transaction stays usable."""
+        ...
+
     async def get_by_clerk_id(self, clerk_id: str) -> User | None:
         """The user with this clerkId, deleted or not."""
         ...
@@ -98,12 +103,8 @@ class UserRepository(Protocol):
     async def save(self, user: User) -> None: ...
 
     async def reserve_credits(self, user_id: str, amount: int) -> bool:
-        """Take ``amount`` credits if the balance covers them, atomically; ``False`` (nothing taken) if not."""
-        ...
-
-    async def reserve_credits_by_clerk_id(self, clerk_id: str, amount: int) -> str | None:
-        """Take ``amount`` credits from the live user with this clerkId in one step; their id, or ``None`` (nothing
-        taken) when there is no such user or the balance does not cover it."""
+        """Take ``amount`` credits from a live (not deleted) user if the balance covers them, atomically;
+        ``False`` (nothing taken) if not."""
         ...
 
     async def add_credits(self, user_id: str, amount: int) -> None: ...

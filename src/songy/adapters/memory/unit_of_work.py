@@ -181,6 +181,12 @@ class MemoryUserRepository:
     async def add(self, user: User) -> None:
         self._uow.staged_users[user.clerk_id] = user
 
+    async def add_if_absent(self, user: User) -> bool:
+        if await self.get_by_clerk_id(user.clerk_id) is not None:
+            return False
+        await self.add(user)
+        return True
+
     async def get_by_clerk_id(self, clerk_id: str) -> User | None:
         if clerk_id in self._uow.staged_users:
             return self._uow.staged_users[clerk_id]
@@ -195,16 +201,10 @@ class MemoryUserRepository:
 
     async def reserve_credits(self, user_id: str, amount: int) -> bool:
         user = self._committed(user_id) or next(u for u in self._uow.staged_users.values() if u.id == user_id)
-        if user.credits + self._uow.staged_credits.get(user_id, 0) < amount:
+        if user.is_deleted or user.credits + self._uow.staged_credits.get(user_id, 0) < amount:
             return False
         self._uow.staged_credits[user_id] = self._uow.staged_credits.get(user_id, 0) - amount
         return True
-
-    async def reserve_credits_by_clerk_id(self, clerk_id: str, amount: int) -> str | None:
-        user = await self.get_by_clerk_id(clerk_id)
-        if user is None or user.is_deleted or not await self.reserve_credits(user.id, amount):
-            return None
-        return user.id
 
     async def add_credits(self, user_id: str, amount: int) -> None:
         self._uow.staged_credits[user_id] = self._uow.staged_credits.get(user_id, 0) + amount

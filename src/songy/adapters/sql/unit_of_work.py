@@ -77,10 +77,10 @@ _INSERT_MUSIC = insert(tables.music)
 _UPDATE_MUSIC = update(tables.music).where(tables.music.c.id == bindparam("music_id"))
 _INSERT_OUTBOX = insert(tables.outbox)
 _GET_MUSIC_FOR_UPDATE = select(tables.music).where(tables.music.c.id == bindparam("music_id")).with_for_update()
-_RESERVE_BY_CLERK_ID = (
+_RESERVE_CREDITS = (
     update(tables.users)
     .where(
-        tables.users.c.clerk_id == bindparam("b_clerk_id"),
+        tables.users.c.id == bindparam("b_user_id"),
         tables.users.c.deleted_at.is_(None),
         tables.users.c.credits >= bindparam("amount"),
     )
@@ -314,6 +314,16 @@ class SqlUserRepository:
         values = _user_values(user) | {"id": user.id, "credits": user.credits}
         await self._uow.execute(insert(tables.users).values(**values))
 
+    async def add_if_absent(self, user: User) -> bool:
+        insert_fn = postgresql_insert if self._uow.connection.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert_fn(tables.users)
+            .values(**_user_values(user), id=user.id, credits=user.credits)
+            .on_conflict_do_nothing(index_elements=["clerk_id"])
+            .returning(tables.users.c.id)
+        )
+        return (await self._uow.execute(statement)).first() is not None
+
     async def save(self, user: User) -> None:
         statement = update(tables.users).where(tables.users.c.id == user.id).values(**_user_values(user))
         await self._uow.execute(statement)
@@ -336,18 +346,8 @@ class SqlUserRepository:
         )
 
     async def reserve_credits(self, user_id: str, amount: int) -> bool:
-        u = tables.users
-        statement = (
-            update(u)
-            .where(u.c.id == user_id, u.c.credits >= amount)
-            .values(credits=u.c.credits - amount)
-            .returning(u.c.id)
-        )
-        return (await self._uow.execute(statement)).first() is not None
-
-    async def reserve_credits_by_clerk_id(self, clerk_id: str, amount: int) -> str | None:
-        parameters = {"b_clerk_id": clerk_id, "amount": amount}
-        return (await self._uow.execute(_RESERVE_BY_CLERK_ID, parameters)).scalar_one_or_none()
+        parameters = {"b_user_id": user_id, "amount": amount}
+        return (await self._uow.execute(_RESERVE_CREDITS, parameters)).first() is not None
 
     async def add_credits(self, user_id: str, amount: int) -> None:
         u = tables.users

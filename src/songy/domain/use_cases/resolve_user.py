@@ -35,5 +35,9 @@ class ResolveUser:
             updated_at=now,
             credits=self._initial_credits,
         )
-        await uow.users.add(user)
-        return user
+        if await uow.users.add_if_absent(user):
+            return user
+        created = await uow.users.get_by_clerk_id(identity.subject)  # a concurrent first request provisioned it
+        if created is None or created.is_deleted:
+            raise UserNotFound()
+        return created
