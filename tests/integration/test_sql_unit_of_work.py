@@ -313,15 +313,14 @@ async def test_an_unreachable_database_is_unavailable() -> None:
         await engine.dispose()
 
 
-async def test_reserving_credits_by_clerk_id_takes_them_only_from_a_live_user_who_has_them(harness: Harness) -> None:
+async def test_credits_are_reserved_only_from_a_live_user_who_has_them(harness: Harness) -> None:
     rich = await harness.seed_user("user_rich")
     async with harness.uow() as uow:
         await uow.users.add_credits(rich.id, 100)
         await uow.commit()
     async with harness.uow() as uow:
-        assert await uow.users.reserve_credits_by_clerk_id("user_rich", 60) == rich.id
-        assert await uow.users.reserve_credits_by_clerk_id("user_rich", 41) is None  # 40 left: nothing taken
-        assert await uow.users.reserve_credits_by_clerk_id("nobody", 1) is None
+        assert await uow.users.reserve_credits(rich.id, 60) is True
+        assert await uow.users.reserve_credits(rich.id, 41) is False  # 40 left: nothing taken
         await uow.commit()
     async with harness.uow() as uow:
         user = await uow.users.get_by_clerk_id("user_rich")
@@ -329,4 +328,4 @@ async def test_reserving_credits_by_clerk_id_takes_them_only_from_a_live_user_wh
         await uow.users.save(replace(user, deleted_at=T0))
         await uow.commit()
     async with harness.uow() as uow:
-        assert await uow.users.reserve_credits_by_clerk_id("user_rich", 1) is None  # deleted users buy nothing
+        assert await uow.users.reserve_credits(rich.id, 1) is False  # deleted users buy nothing

@@ -3,11 +3,16 @@ keys replay the original result."""
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from songy.domain.errors import IdempotencyKeyReused, InsufficientCredits, PermanentGenerationError
+from songy.domain.credits import cost_of
+from songy.domain.errors import IdempotencyKeyReused, InsufficientCredits, PermanentGenerationError, UserNotFound
 from songy.domain.generation_request import GenerationRequest
 from songy.domain.idempotency import IdempotencyKey
 from songy.domain.use_cases.manage_music import CancelMusic, DeleteMusic
@@ -107,3 +112,26 @@ def test_key_must_be_printable_ascii() -> None:
     for bad in ["", "x" * 256, "clé", "a\nb"]:
         with pytest.raises(ValidationError):
             IdempotencyKey.create(bad, "f")
+
+
+async def test_a_user_deleted_after_a_request_cannot_generate_again() -> None:
+    world = World(initial_credits=100)
+    await world.request(length_ms=3000)  # the user is now known to GenerateMusic
+    alice = world.db.users[ALICE.subject]
+    world.db.users[ALICE.subject] = replace(alice, deleted_at=world.clock.now())
+    with pytest.raises(UserNotFound):
+        await world.request(length_ms=3000)
+    assert len(world.db.music) == 1 and world.db.users[ALICE.subject].credits == 97
+
+
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(3000, 60_000), min_size=1, max_size=12), initial=st.integers(0, 200))
+async def test_the_balance_is_always_what_the_created_tracks_cost(lengths: list[int], initial: int) -> None:
+    world = World(initial_credits=initial)
+    for length_ms in lengths:
+        with contextlib.suppress(InsufficientCredits):
+            await world.request(length_ms=length_ms)
+    spent = sum(m.credits_reserved for m in world.db.music.values())
+    user = world.db.users.get(ALICE.subject)  # a first request refused for credits provisions nobody
+    assert (user.credits if user else initial) == initial - spent >= 0
+    assert spent == sum(cost_of(m.length_ms) for m in world.db.music.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from songy.domain.credits import cost_of
 from songy.domain.errors import Conflict, IdempotencyKeyReused, InsufficientCredits, MusicNotFound
@@ -15,6 +16,7 @@ from songy.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from songy.ports.system import Clock, IdGenerator
 
 MAX_BATCH = 10
+KNOWN_USERS_MAX = 100_000
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,15 @@ class Generated:
 
 class GenerateMusic:
     """Create GENERATING records (all or none); each ``music.generation.requested`` event lands in the
-    outbox with its row. Credits are reserved in the same transaction; an idempotency key replays."""
+    outbox with its row. Credits are reserved in the same transaction; an idempotency key replays. Users seen
+    before take a shorter path (no lookup; the balance row locked last)."""
 
     def __init__(self, uow: UnitOfWorkFactory, resolve_user: ResolveUser, ids: IdGenerator, clock: Clock) -> None:
         self._uow = uow
         self._resolve_user = resolve_user
         self._ids = ids
         self._clock = clock
+        self._known_users: dict[str, str] = {}  # clerkId -> user id: both are permanent once the user exists
 
     async def __call__(
         self,
@@ -54,32 +58,59 @@ class GenerateMusic:
     ) -> Generated:
         now = self._clock.now()
         cost = sum(cost_of(r.length_ms) for r in batch)
+        known = self._known_users.get(identity.subject) if idempotency is None else None
+        if known is not None:
+            created = await self._create_for_known_user(known, batch, cost, now)
+            if created is not None:
+                return Generated(created)
+            self._known_users.pop(identity.subject, None)  # deleted, or short of credits: the full path says which
         async with self._uow() as uow:
-            # the common case in one statement: a known user with enough credits and no key to replay
-            user_id = None if idempotency else await uow.users.reserve_credits_by_clerk_id(identity.subject, cost)
-            if user_id is None:
-                user = await self._resolve_user(uow, identity)  # USER_NOT_FOUND, or a first-time dev user
-                user_id = user.id
-                if idempotency is not None:
-                    replay = await self._replay(uow, user_id, idempotency)
-                    if replay is not None:
-                        await uow.commit()
-                        return replay
-                if not await uow.users.reserve_credits(user_id, cost):
-                    raise InsufficientCredits(f"this needs {cost} credits (one per second of audio)")
-            created = []
-            for request in batch:
-                music = Music.request(music_id=self._ids.new_id(), user_id=user_id, request=request, now=now)
-                music.credits_reserved = cost_of(request.length_ms)
-                await uow.music.add(music)
-                created.append(music)
+            user = await self._resolve_user(uow, identity)
+            if idempotency is not None:
+                replay = await self._replay(uow, user.id, idempotency)
+                if replay is not None:
+                    await uow.commit()
+                    return replay
+            if not await uow.users.reserve_credits(user.id, cost):
+                raise InsufficientCredits(f"this needs {cost} credits (one per second of audio)")
+            created = await self._add(uow, user.id, batch, now)
             if idempotency is not None:
                 record = IdempotencyRecord(
-                    user_id, idempotency.key, idempotency.fingerprint, tuple(m.id for m in created), now
+                    user.id, idempotency.key, idempotency.fingerprint, tuple(m.id for m in created), now
                 )
                 await uow.idempotency.add(record)
             await uow.commit()
+        self._remember(identity.subject, user.id)
         return Generated(created)
+
+    async def _create_for_known_user(
+        self, user_id: str, batch: list[GenerationRequest], cost: int, now: datetime
+    ) -> list[Music] | None:
+        """The common case: the records first and the credits last, so a user's balance row is locked only from
+        the reservation to the commit (a user's concurrent requests queue on it). ``None``: nothing was written."""
+        async with self._uow() as uow:
+            try:
+                created = await self._add(uow, user_id, batch, now)
+            except Conflict:  # the user row is gone
+                return None
+            if not await uow.users.reserve_credits(user_id, cost):
+                return None
+            await uow.commit()
+        return created
+
+    async def _add(self, uow: UnitOfWork, user_id: str, batch: list[GenerationRequest], now: datetime) -> list[Music]:
+        created = []
+        for request in batch:
+            music = Music.request(music_id=self._ids.new_id(), user_id=user_id, request=request, now=now)
+            music.credits_reserved = cost_of(request.length_ms)
+            await uow.music.add(music)
+            created.append(music)
+        return created
+
+    def _remember(self, clerk_id: str, user_id: str) -> None:
+        if len(self._known_users) >= KNOWN_USERS_MAX:
+            self._known_users.clear()
+        self._known_users[clerk_id] = user_id
 
     async def _replay(self, uow: UnitOfWork, user_id: str, idempotency: IdempotencyKey) -> Generated | None:
         record = await uow.idempotency.get(user_id, idempotency.key)
