@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -74,6 +75,30 @@ async def test_large_object_goes_multipart(s3_endpoint: str, bucket: str) -> Non
     head = store._client.head_object(Bucket=bucket, Key="music/big.pcm")
     assert head["ContentLength"] == stored.size and head["ETag"].strip('"').endswith("-3")
     assert await store.read("music/big.pcm") == chunk * 12
+
+
+@pytest.mark.parametrize("megabytes", [4, 14])  # one put_object; three parts
+async def test_an_upload_holds_a_spool_not_the_object(s3_endpoint: str, bucket: str, megabytes: int) -> None:
+    """Parts collect in a temporary file past 1 MiB: what an upload holds in memory does not grow with the
+    object, although every chunk arrives as a new bytes object, as a generator's do."""
+    store = S3BlobStore.from_settings(settings_for(s3_endpoint, bucket))
+    store._part_size = 5 * 1024 * 1024
+    block = bytes(range(256)) * 256  # 64 KiB
+
+    async def fresh_chunks(count: int) -> AsyncIterator[bytes]:
+        for _ in range(count):
+            yield bytearray(block)  # a new 64 KiB object each time
+
+    await store.put("music/warm.bin", fresh_chunks(1), "application/octet-stream", {})  # botocore's one-time setup
+    tracemalloc.start()
+    try:
+        stored = await store.put("music/spooled.bin", fresh_chunks(16 * megabytes), "audio/L16", {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert stored.size == megabytes * 2**20
+    assert await store.read("music/spooled.bin") == block * (16 * megabytes)
+    assert peak < 3 * 2**20, f"{peak / 2**20:.1f} MiB traced for a {megabytes} MiB upload"
 
 
 async def test_failed_stream_leaves_no_object_and_no_open_upload(s3_endpoint: str, bucket: str) -> None:

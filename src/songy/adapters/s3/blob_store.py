@@ -1,4 +1,4 @@
-"""Audio in S3: streamed multipart uploads, the seed's public URL style, presigned downloads.
+"""Audio in S3: streamed multipart uploads spooled to disk, the seed's public URL style, presigned downloads.
 
 boto3 is synchronous, so every call runs in a worker thread. botocore errors are mapped here to
 :class:`TransientGenerationError` / :class:`PermanentGenerationError` with a reason that names the bucket.
@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from collections.abc import AsyncIterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, EndpointConnectionError
 
-from songy.adapters.s3.chunks import ChunkBody
 from songy.domain.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from songy.ports.blobs import SignedUrl, StoredBlob
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB
+SPOOL_IN_MEMORY = 1024 * 1024  # a part beyond this is spooled to a temporary file, not held in memory
 METADATA_VALUE_MAX = 1024  # S3 allows 2 KiB of user metadata in all
 PERMANENT_CODES = {
     "AccessDenied": "access denied",
@@ -39,6 +40,12 @@ PERMANENT_CODES = {
     "EntityTooLarge": "object too large",
     "MetadataTooLarge": "metadata too large",
 }
+
+
+def _spool() -> IO[bytes]:
+    """Where a part collects until it is sent: a worker's memory stays flat whatever the track's size
+    (bench/memory.py), and botocore can seek it back to checksum and to retry."""
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
 
 
 def ascii_metadata(metadata: dict[str, str]) -> dict[str, str]:
@@ -82,26 +89,27 @@ class S3BlobStore:
         self, key: str, chunks: AsyncIterable[bytes], content_type: str, metadata: dict[str, str]
     ) -> StoredBlob:
         extra = {"ContentType": content_type, "Metadata": ascii_metadata(metadata)}
-        pending: list[bytes] = []  # the chunks of the part being filled, held as they came
-        pending_size = size = 0
         upload_id: str | None = None
         parts: list[dict[str, Any]] = []
+        size = 0
+        part = _spool()
         try:
             async for chunk in chunks:
-                pending.append(chunk)
-                pending_size += len(chunk)
+                part.write(chunk)
                 size += len(chunk)
-                if pending_size >= self._part_size:  # parts need only be >= 5 MiB, not equal: no splitting
+                if part.tell() >= self._part_size:  # parts need only be >= 5 MiB, not equal: no splitting
                     if upload_id is None:
                         created = await self._call("create_multipart_upload", key, Key=key, **extra)
                         upload_id = created["UploadId"]
-                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, pending))
-                    pending, pending_size = [], 0
+                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, part))
+                    part.close()
+                    part = _spool()
             if upload_id is None:
-                await self._call("put_object", key, Key=key, Body=ChunkBody(pending), **extra)
+                part.seek(0)
+                await self._call("put_object", key, Key=key, Body=part, **extra)
             else:
-                if pending:
-                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, pending))
+                if part.tell():
+                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, part))
                 await self._call(
                     "complete_multipart_upload", key, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
                 )
@@ -109,11 +117,13 @@ class S3BlobStore:
             if upload_id is not None:
                 await self._abort(key, upload_id)
             raise
+        finally:
+            part.close()
         return StoredBlob(key, size, self.public_url(key))
 
-    async def _upload_part(self, key: str, upload_id: str, number: int, chunks: list[bytes]) -> dict[str, Any]:
-        body = ChunkBody(chunks)
-        response = await self._call("upload_part", key, Key=key, UploadId=upload_id, PartNumber=number, Body=body)
+    async def _upload_part(self, key: str, upload_id: str, number: int, part: IO[bytes]) -> dict[str, Any]:
+        part.seek(0)
+        response = await self._call("upload_part", key, Key=key, UploadId=upload_id, PartNumber=number, Body=part)
         return {"ETag": response["ETag"], "PartNumber": number}
 
     async def _abort(self, key: str, upload_id: str) -> None:
