@@ -147,12 +147,18 @@ async def test_postponed_message_counts_attempts(harness: Harness) -> None:
         assert again.attempts == 1
 
 
-async def test_stale_generating_records_are_listed(harness: Harness) -> None:
+async def test_stale_means_untouched_since_the_job_was_handed_to_the_queue(harness: Harness) -> None:
     user = await harness.seed_user()
     await harness.new_music(user, "old")
+    later = T0 + timedelta(minutes=1)
+    async with harness.uow() as uow:  # its job still waits in the outbox (no relay ran): late, not lost
+        assert await uow.music.list_stale_generating(later, 10) == []
+        [message] = await uow.outbox.claim_due(T0, 10)
+        await uow.outbox.mark_published([message.id], T0)
+        await uow.commit()
     async with harness.uow() as uow:
-        assert [m.id for m in await uow.music.list_stale_generating(T0 + timedelta(minutes=1), 10)] == ["old"]
-        assert await uow.music.list_stale_generating(T0, 10) == []
+        assert [m.id for m in await uow.music.list_stale_generating(later, 10)] == ["old"]
+        assert await uow.music.list_stale_generating(T0, 10) == []  # handed over at T0: not stale since T0
 
 
 async def test_concurrent_writers_do_not_fail(harness: Harness) -> None:

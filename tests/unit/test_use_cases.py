@@ -178,6 +178,21 @@ async def test_reaper_retries_then_fails_a_lost_job() -> None:
     assert (await world.status(ALICE, music_id)).status is MusicStatus.COMPLETED
 
 
+async def test_every_worker_down_for_an_hour_burns_no_attempt() -> None:
+    """Nothing relays while every worker is down: the jobs wait in the outbox, late but not lost. The reaper
+    leaves them alone, then and right after the relay hands them over, and each completes on its first attempt."""
+    world = World()
+    ids = [await world.request() for _ in range(3)]
+    world.clock.advance(timedelta(hours=1))
+    assert await world.reap() == 0
+    assert await world.relay() == 3
+    assert await world.reap() == 0  # handed over just now
+    assert await world.drain() == [Outcome.COMPLETED] * 3
+    for music_id in ids:
+        music = await world.status(ALICE, music_id)
+        assert music.status is MusicStatus.COMPLETED and music.attempts == 1
+
+
 async def test_reaper_fails_a_record_out_of_attempts() -> None:
     world = World()
     music_id = await world.request()

@@ -54,7 +54,8 @@ class MusicRepository(Protocol):
         ...
 
     async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
-        """GENERATING records untouched since ``updated_before`` (for the reaper)."""
+        """GENERATING records untouched since ``updated_before`` whose job was handed to the queue before then:
+        not one still waiting in the outbox (workers down, relay behind, a retry not yet due). For the reaper."""
         ...
 
 

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from songy.domain.errors import Conflict
-from songy.domain.events import DomainEvent
+from songy.domain.events import DomainEvent, MusicGenerationRequested
 from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
 from songy.domain.playlist import Playlist
@@ -105,9 +105,20 @@ class MemoryMusicRepository:
         ids = [
             m.id
             for m in sorted(self._uow.db.music.values(), key=lambda m: m.updated_at)
-            if m.status is MusicStatus.GENERATING and m.updated_at < updated_before
+            if m.status is MusicStatus.GENERATING
+            and m.updated_at < updated_before
+            and not self._handoff_pending_or_since(m.id, updated_before)
         ][:limit]
         return [m for i in ids if (m := await self.get(i)) is not None]
+
+    def _handoff_pending_or_since(self, music_id: str, since: datetime) -> bool:
+        db = self._uow.db
+        return any(
+            isinstance(message.event, MusicGenerationRequested)
+            and message.event.music_id == music_id
+            and (db.published.get(message_id) is None or db.published[message_id] >= since)
+            for message_id, message in db.outbox.items()
+        )
 
 
 class MemoryPlaylistRepository:

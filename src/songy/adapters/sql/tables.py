@@ -92,6 +92,7 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("request_id", String(64)),
+    Column("music_id", String(40), index=True),
     Index("ix_outbox_pending", "published_at", "available_at"),
 )
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from songy.adapters.sql import tables
 from songy.domain.errors import Conflict, DatabaseUnavailable
-from songy.domain.events import DomainEvent, event_from_payload
+from songy.domain.events import DomainEvent, MusicGenerationRequested, event_from_payload
 from songy.domain.formats import OutputFormat
 from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
@@ -167,10 +167,21 @@ class SqlMusicRepository:
         return [_music_from_row(row) for row in (await self._uow.execute(query)).all()]
 
     async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
+        m, o = tables.music, tables.outbox
+        handoff_pending_or_recent = (
+            select(o.c.id)
+            .where(
+                o.c.music_id == m.c.id,
+                o.c.topic == MusicGenerationRequested.name,
+                or_(o.c.published_at.is_(None), o.c.published_at >= updated_before),
+            )
+            .exists()
+        )
         query = (
-            select(tables.music)
-            .where(tables.music.c.status == MusicStatus.GENERATING.value, tables.music.c.updated_at < updated_before)
-            .order_by(tables.music.c.updated_at)
+            select(m)
+            .where(m.c.status == MusicStatus.GENERATING.value, m.c.updated_at < updated_before)
+            .where(~handoff_pending_or_recent)
+            .order_by(m.c.updated_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -419,6 +430,7 @@ class SqlOutbox:
             "created_at": self._uow.now(),
             "attempts": 0,
             "request_id": self._uow.request_id(),
+            "music_id": event.music_id,
         }
         await self._uow.execute(_INSERT_OUTBOX, values)
         self._uow.wrote_events = True

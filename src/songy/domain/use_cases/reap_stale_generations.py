@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 
 
 class ReapStaleGenerations:
-    """Records GENERATING and untouched for ``deadline`` get another attempt, or FAILED when out of them."""
+    """Records GENERATING and untouched for ``deadline`` since their job was handed to the queue get another
+    attempt, or FAILED when out of them. A job still waiting in the outbox (no worker has relayed it yet) is not
+    lost, only late: it is left alone, so downtime of every worker does not burn attempts."""
 
     def __init__(
         self,
