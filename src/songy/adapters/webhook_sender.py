@@ -2,8 +2,8 @@
 
 SSRF guard: the host is resolved and every address must be public (no loopback, private, link-local,
 multicast, reserved or unspecified ranges) unless ``allow_private`` (dev mode); the request then goes to the
-address that was checked, with the original Host header, so DNS cannot change between check and use.
-Redirects are not followed.
+address that was checked, with the original Host header (and, for https, the name as TLS SNI, against which the
+certificate is verified), so DNS cannot change between check and use. Redirects are not followed.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,9 +33,9 @@ def is_public(address: str) -> bool:
 
 
 class HttpWebhookSender:
-    def __init__(self, *, allow_private: bool, timeout_s: float = 10.0) -> None:
+    def __init__(self, *, allow_private: bool, timeout_s: float = 10.0, verify: ssl.SSLContext | bool = True) -> None:
         self._allow_private = allow_private
-        self._client = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
+        self._client = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False, verify=verify)
 
     async def resolve(self, host: str, port: int) -> str:
         """The address to connect to; raises :class:`WebhookSendError` for a refused target."""
@@ -63,13 +64,14 @@ class HttpWebhookSender:
             "webhook-timestamp": str(int(timestamp.timestamp())),
             "webhook-signature": signature,
         }
-        target = url
-        if parts.scheme == "http":  # pin the checked address; for https keep the name so TLS can verify it
-            host = f"[{address}]" if ":" in address else address
-            target = urlunsplit((parts.scheme, f"{host}:{port}", parts.path or "/", parts.query, ""))
-            headers["host"] = parts.netloc
+        # connect to the address that was checked; the name travels as Host and, for https, as SNI, so the
+        # certificate is still verified against it
+        host = f"[{address}]" if ":" in address else address
+        target = urlunsplit((parts.scheme, f"{host}:{port}", parts.path or "/", parts.query, ""))
+        headers["host"] = parts.netloc
+        extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
         try:
-            response = await self._client.post(target, content=body, headers=headers)
+            response = await self._client.post(target, content=body, headers=headers, extensions=extensions)
         except httpx.HTTPError as exc:
             raise WebhookSendError(f"{exc.__class__.__name__}: {exc}") from exc
         return response.status_code
