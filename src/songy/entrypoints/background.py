@@ -20,8 +20,11 @@ class OutboxSignal:
         self._event.set()
 
     async def wait(self, seconds: float) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives as its
+        # timeout fires, and the relay loop would then outlive stop() (a shutdown hung on it in CI)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
         self._event.clear()
 
 
@@ -53,12 +56,12 @@ class BackgroundLoops:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        """Cancel the loops and wait until they have ended, cancelling again any that carried on."""
+        pending, self._tasks = set(self._tasks), []
+        while pending:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=1.0)
 
     async def _relay_forever(self) -> None:
         while True:
