@@ -51,6 +51,11 @@ class Signal:
         """The signal of an ``(n, 2)`` array, in views of ``block`` frames (no copy)."""
         return cls(len(samples), (samples[i : i + block] for i in range(0, len(samples), block)))
 
+    def collect(self) -> np.ndarray:
+        """The whole signal as one ``(frames, 2)`` array (consumes the blocks)."""
+        blocks = list(self.blocks)
+        return np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
+
 
 def encode(samples: np.ndarray | Signal, fmt: OutputFormat) -> Iterator[bytes]:
     """Encode ``(n, 2)`` float32 samples already at ``fmt.sample_rate``, or a :class:`Signal` of them; yields

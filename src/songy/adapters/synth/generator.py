@@ -34,9 +34,7 @@ def stream(spec: AudioSpec) -> Signal:
 
 def render(spec: AudioSpec) -> np.ndarray:
     """The whole ``(n, 2)`` float32 signal of :func:`stream` in one array (for tests and analysis)."""
-    signal = stream(spec)
-    blocks = list(signal.blocks)
-    return np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
+    return stream(spec).collect()
 
 
 class SynthAudioGenerator:

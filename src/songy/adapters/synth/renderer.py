@@ -50,11 +50,6 @@ class Renderer:
         self._waves: list[np.ndarray] = []
         self._wave_ids: dict[tuple[str, int, int], int] = {}
 
-    def render(self, composition: Composition, n_samples: int) -> np.ndarray:
-        """A ``(n_samples, 2)`` float32 array, mixed, normalized, faded: the blocks of :meth:`stream`, joined."""
-        blocks = list(self.stream(composition, n_samples))
-        return np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
-
     def stream(self, composition: Composition, n_samples: int, block: int = MASTER_BLOCK) -> Iterator[np.ndarray]:
         """The mastered signal as consecutive ``(<= block, 2)`` float32 arrays, ``n_samples`` in all."""
         fade_in = min(n_samples // 4, int(0.02 * self.sr))
@@ -63,13 +58,7 @@ class Renderer:
         del composition  # the compact timeline is all that is kept while rendering
         dc, gain = _loudness(timeline.placed(), n_samples)
         for b0, b1, active in _windows(timeline.placed(), n_samples, block):
-            out = np.zeros((b1 - b0, 2), dtype=np.float32)
-            for p in active:
-                lo, hi = max(p.start, b0), min(p.end, b1)
-                segment = p.wave[lo - p.start : hi - p.start]
-                out[lo - b0 : hi - b0, 0] += p.left * segment
-                out[lo - b0 : hi - b0, 1] += p.right * segment
-            yield _master(out, b0, n_samples, dc, gain, fade_in, fade_out)
+            yield _master(_mix(active, b0, b1), b0, n_samples, dc, gain, fade_in, fade_out)
 
     def _timeline(self, composition: Composition, n_samples: int) -> _Timeline:
         """The sounding notes as one array sorted by start sample, each pointing at its (shared) waveform."""
@@ -216,19 +205,28 @@ def _windows(placed: Iterable[_Placed], n: int, block: int) -> Iterator[tuple[in
         active = [p for p in active if p.end > b1]
 
 
+def _mix(active: list[_Placed], b0: int, b1: int, stride: int = 1) -> np.ndarray:
+    """Every ``stride``-th sample of ``[b0, b1)`` (``b0`` a multiple of ``stride``) of the notes sounding there,
+    as ``(rows, 2)`` float32: the whole window with ``stride`` 1, the loudness probe with more."""
+    out = np.zeros((-(-(b1 - b0) // stride), 2), dtype=np.float32)
+    first = b0 // stride
+    for p in active:
+        hi = min(p.end, b1)
+        k0, k1 = -(-max(p.start, b0) // stride), -(-hi // stride)
+        if k1 > k0:
+            segment = p.wave[k0 * stride - p.start : hi - p.start : stride]
+            out[k0 - first : k1 - first, 0] += p.left * segment
+            out[k0 - first : k1 - first, 1] += p.right * segment
+    return out
+
+
 def _loudness(placed: Iterable[_Placed], n: int) -> tuple[np.ndarray, np.float32]:
     """(DC offset per channel, gain to ``TARGET_RMS``), measured on every ``MASTER_PROBE_STRIDE``-th sample,
     mixed window by window and accumulated in float64."""
     stride = MASTER_PROBE_STRIDE
     total, squares, count = np.zeros(2), np.zeros(2), 0
     for b0, b1, active in _windows(placed, n, stride * MASTER_BLOCK):  # b0 is a multiple of the stride
-        probe = np.zeros((-(-(b1 - b0) // stride), 2), dtype=np.float32)
-        for p in active:
-            k0, k1 = -(-max(p.start, b0) // stride), -(-min(p.end, b1) // stride)
-            if k1 > k0:
-                segment = p.wave[k0 * stride - p.start : min(p.end, b1) - p.start : stride]
-                probe[k0 - b0 // stride : k1 - b0 // stride, 0] += p.left * segment
-                probe[k0 - b0 // stride : k1 - b0 // stride, 1] += p.right * segment
+        probe = _mix(active, b0, b1, stride)
         total += probe.sum(axis=0, dtype=np.float64)
         squares += np.square(probe, dtype=np.float64).sum(axis=0)
         count += len(probe)
