@@ -326,9 +326,8 @@ class SqlUserRepository:
         await self._uow.execute(insert(tables.users).values(**values))
 
     async def add_if_absent(self, user: User) -> bool:
-        insert_fn = postgresql_insert if self._uow.connection.dialect.name == "postgresql" else sqlite_insert
         statement = (
-            insert_fn(tables.users)
+            self._uow.upsert_insert(tables.users)
             .values(**_user_values(user), id=user.id, credits=user.credits)
             .on_conflict_do_nothing(index_elements=["clerk_id"])
             .returning(tables.users.c.id)
@@ -406,10 +405,8 @@ class SqlProcessedMessages:
         self._uow = uow
 
     async def add_if_new(self, message_id: str, source: str, now: datetime) -> bool:
-        dialect = self._uow.connection.dialect.name
-        insert_fn = postgresql_insert if dialect == "postgresql" else sqlite_insert
         statement = (
-            insert_fn(tables.processed_messages)
+            self._uow.upsert_insert(tables.processed_messages)
             .values(source=source, message_id=message_id, processed_at=now)
             .on_conflict_do_nothing(index_elements=["source", "message_id"])
             .returning(tables.processed_messages.c.message_id)
@@ -579,25 +576,26 @@ class SqlUnitOfWork:
 
     async def execute(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
         """Run a statement in this transaction; a violated unique or foreign key becomes :class:`Conflict`."""
-        try:
-            result = await self.connection.execute(statement, parameters)
-        except IntegrityError as exc:
-            raise Conflict(str(exc.orig)) from exc
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                if isinstance(exc, OperationalError | InterfaceError):
-                    raise DatabaseUnavailable() from exc
-                raise
-            if not self._fresh:
-                raise DatabaseUnavailable() from exc
-            await self.connection.close()  # a stale pooled connection: nothing was done on it yet
-            self.connection = await self._connect()
+        while True:
             try:
                 result = await self.connection.execute(statement, parameters)
-            except (OperationalError, InterfaceError) as again:
-                raise DatabaseUnavailable() from again
-        self._fresh = False
-        return result
+            except IntegrityError as exc:
+                raise Conflict(str(exc.orig)) from exc
+            except DBAPIError as exc:
+                if exc.connection_invalidated and self._fresh:
+                    self._fresh = False  # replaced once: a stale pooled connection, nothing was done on it yet
+                    await self.connection.close()
+                    self.connection = await self._connect()
+                    continue
+                if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+                    raise DatabaseUnavailable() from exc
+                raise
+            self._fresh = False
+            return result
+
+    def upsert_insert(self, table: Any) -> Any:
+        """An ``INSERT`` for ``table`` in this database's dialect, which has ``on_conflict_do_nothing``."""
+        return (postgresql_insert if self.connection.dialect.name == "postgresql" else sqlite_insert)(table)
 
     async def rollback(self) -> None:
         if self.connection.in_transaction():
