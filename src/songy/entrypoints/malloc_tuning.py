@@ -10,7 +10,6 @@ climbing). ``mallopt`` does the same from inside the process, before any worker 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import os
 
@@ -24,13 +23,9 @@ def cap_malloc_arenas(arenas: int) -> bool:
     environment wins. Returns whether the cap was applied; a no-op off glibc."""
     if arenas <= 0 or "MALLOC_ARENA_MAX" in os.environ:
         return False
-    name = ctypes.util.find_library("c")
-    if not name or "libc.so" not in name:
-        return False
-    try:
-        applied = ctypes.CDLL(name).mallopt(M_ARENA_MAX, arenas) == 1
-    except (OSError, AttributeError):
-        return False
+    # the process's own symbols include the C library's: no library search (find_library runs ldconfig)
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    applied = mallopt is not None and mallopt(M_ARENA_MAX, arenas) == 1
     if applied:
         log.debug("malloc arenas capped at %d", arenas)
     return applied

@@ -37,7 +37,7 @@ class ClerkSessionVerifier:
         self._verified = VerifiedTokens()
 
     async def verify(self, token: str) -> Identity:
-        cached = self._verified.get(token) if len(token) <= MAX_TOKEN_CHARS else None
+        cached = self._verified.get(token)  # only verified tokens, none over the size limit, are ever in it
         return cached if cached is not None else await asyncio.to_thread(self.verify_sync, token)
 
     def verify_sync(self, token: str) -> Identity:
