@@ -36,6 +36,7 @@ users = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True)),
     Column("credits", BigInteger, nullable=False, default=0),
+    Column("profile_event_at", DateTime(timezone=True)),
 )
 
 idempotency_keys = Table(
@@ -75,6 +76,8 @@ music = Table(
     Column("expired_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, default=0, server_default="0"),
+    Column("lease_expires_at", DateTime(timezone=True)),
     Index("ix_music_user_created", "user_id", "created_at"),
     Index("ix_music_status_updated", "status", "updated_at"),
     Index("ux_music_object_key", "object_key", unique=True),
@@ -104,6 +107,7 @@ playlists = Table(
     Column("name", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_playlists_user_created", "user_id", "created_at"),
 )
 
