@@ -111,8 +111,20 @@ class WebhookRejected(DomainError):
     code = "WEBHOOK_REJECTED"
 
 
-class Conflict(Exception):
-    """A write lost to a concurrent one (a unique key already taken); raised by unit-of-work adapters."""
+class Conflict(DomainError):
+    """A write lost to a concurrent one: a unique key already taken, a record changed or removed since it was read
+    (its version moved on), or the database broke a deadlock. Nothing was changed; the caller may try again."""
+
+    code = "CONFLICT"
+
+    def __init__(self, message: str = "the record was changed by a concurrent request; try again") -> None:
+        super().__init__(message)
+
+
+class InvalidInput(DomainError):
+    """A value the database cannot store (a NUL byte, an out-of-range number) that got past the boundary checks."""
+
+    code = "VALIDATION_ERROR"
 
 
 class InsufficientCredits(DomainError):

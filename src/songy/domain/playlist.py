@@ -28,6 +28,7 @@ class Playlist:
     created_at: datetime
     updated_at: datetime
     track_ids: list[str] = field(default_factory=list)
+    version: int = 0
 
     def rename(self, name: Any, now: datetime) -> None:
         self.name = playlist_name(name)

@@ -20,11 +20,12 @@ class MusicRepository(Protocol):
     async def add(self, music: Music) -> None: ...
 
     async def get(self, music_id: str) -> Music | None:
-        """The record, for the worker (no ownership check)."""
+        """The record, for the worker (no ownership check), locked until the unit of work ends."""
         ...
 
-    async def get_owned(self, music_id: str, user_id: str) -> Music | None:
-        """The record only if ``user_id`` owns it."""
+    async def get_owned(self, music_id: str, user_id: str, *, for_update: bool = False) -> Music | None:
+        """The record only if ``user_id`` owns it; with ``for_update``, locked until the unit of work ends, so a
+        change is decided on the latest committed state (concurrent changers queue)."""
         ...
 
     async def get_owned_by_clerk_id(self, music_id: str, clerk_id: str) -> Music | None:
@@ -32,7 +33,13 @@ class MusicRepository(Protocol):
         ...
 
     async def save(self, music: Music) -> None:
-        """Persist changes to a record loaded in this unit of work."""
+        """Persist changes to a record loaded in this unit of work, only if nobody changed it since it was read
+        (its ``version``); raises :class:`songy.domain.errors.Conflict` otherwise, and then nothing is written."""
+        ...
+
+    async def renew_lease(self, music_id: str, attempt: int, until: datetime) -> bool:
+        """Extend the lease of the running ``attempt`` to ``until``; ``False`` when the record no longer belongs
+        to that attempt (canceled, deleted, finished, or reaped after the lease ran out)."""
         ...
 
     async def list_for_user(
@@ -53,30 +60,40 @@ class MusicRepository(Protocol):
         """Any user's records in ``status``, most recently updated first (operators' view)."""
         ...
 
-    async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
-        """GENERATING records untouched since ``updated_before`` whose job was handed to the queue before then:
-        not one still waiting in the outbox (workers down, relay behind, a retry not yet due). For the reaper."""
+    async def list_stale_generating(self, updated_before: datetime, now: datetime, limit: int) -> list[Music]:
+        """GENERATING records whose attempt is dead (its lease ran out before ``now``), or whose job was lost: not
+        started, untouched since ``updated_before``, handed to the queue before then (not one still waiting in the
+        outbox: workers down, relay behind, a retry not yet due). Locked, skipping rows others hold. For the reaper."""
         ...
 
 
 class PlaylistRepository(Protocol):
     async def add(self, playlist: Playlist) -> None: ...
 
-    async def get_owned(self, playlist_id: str, user_id: str) -> Playlist | None: ...
+    async def get_owned(self, playlist_id: str, user_id: str, *, for_update: bool = False) -> Playlist | None:
+        """With ``for_update``, locked until the unit of work ends."""
+        ...
 
     async def list_for_user(self, user_id: str) -> list[Playlist]: ...
 
-    async def save(self, playlist: Playlist) -> None: ...
+    async def save(self, playlist: Playlist) -> None:
+        """Only if unchanged since it was read (its ``version``); raises ``Conflict`` otherwise."""
+        ...
 
     async def delete(self, playlist_id: str) -> None: ...
 
 
 class WebhookRepository(Protocol):
-    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
+    async def add_endpoint(self, endpoint: WebhookEndpoint, *, limit: int) -> bool:
+        """Add the endpoint unless its owner already has ``limit``; the count holds under concurrent registrations
+        (taken under a lock of the owner). Whether it was added."""
+        ...
 
     async def list_endpoints(self, user_id: str) -> list[WebhookEndpoint]: ...
 
-    async def delete_endpoint(self, endpoint_id: str) -> None: ...
+    async def delete_endpoint(self, endpoint_id: str) -> bool:
+        """Whether this call removed it (``False``: already gone)."""
+        ...
 
     async def add_delivery(self, delivery: WebhookDelivery) -> None: ...
 

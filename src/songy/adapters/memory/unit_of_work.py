@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,6 +36,7 @@ class MemoryDatabase:
     endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
     next_outbox_id: int = 1
+    row_locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
 
 
 class MemoryMusicRepository:
@@ -42,8 +45,13 @@ class MemoryMusicRepository:
 
     async def add(self, music: Music) -> None:
         self._uow.staged_music[music.id] = music
+        self._uow.added_music.add(music.id)
 
     async def get(self, music_id: str) -> Music | None:
+        await self._uow.lock(f"music:{music_id}")
+        return self._load(music_id)
+
+    def _load(self, music_id: str) -> Music | None:
         if music_id in self._uow.staged_music:
             return self._uow.staged_music[music_id]
         stored = self._uow.db.music.get(music_id)
@@ -53,8 +61,10 @@ class MemoryMusicRepository:
         self._uow.staged_music[music_id] = music
         return music
 
-    async def get_owned(self, music_id: str, user_id: str) -> Music | None:
-        music = await self.get(music_id)
+    async def get_owned(self, music_id: str, user_id: str, *, for_update: bool = False) -> Music | None:
+        if for_update:
+            await self._uow.lock(f"music:{music_id}")
+        music = self._load(music_id)
         return music if music is not None and music.user_id == user_id else None
 
     async def get_owned_by_clerk_id(self, music_id: str, clerk_id: str) -> Music | None:
@@ -63,6 +73,20 @@ class MemoryMusicRepository:
 
     async def save(self, music: Music) -> None:
         self._uow.staged_music[music.id] = music
+        self._uow.saved_music.add(music.id)
+
+    async def renew_lease(self, music_id: str, attempt: int, until: datetime) -> bool:
+        stored = self._uow.db.music.get(music_id)
+        if (
+            stored is None
+            or stored.status is not MusicStatus.GENERATING
+            or stored.attempts != attempt
+            or stored.lease_expires_at is None
+        ):
+            return False
+        self._uow.staged_music[music_id] = replace(copy.deepcopy(stored), lease_expires_at=until)
+        self._uow.saved_music.add(music_id)
+        return True
 
     async def list_for_user(
         self, user_id: str, *, status: MusicStatus | None, limit: int, before: tuple[datetime, str] | None
@@ -101,13 +125,19 @@ class MemoryMusicRepository:
         )
         return [copy.deepcopy(m) for m in rows[:limit]]
 
-    async def list_stale_generating(self, updated_before: datetime, limit: int) -> list[Music]:
+    async def list_stale_generating(self, updated_before: datetime, now: datetime, limit: int) -> list[Music]:
         ids = [
             m.id
             for m in sorted(self._uow.db.music.values(), key=lambda m: m.updated_at)
             if m.status is MusicStatus.GENERATING
-            and m.updated_at < updated_before
-            and not self._handoff_pending_or_since(m.id, updated_before)
+            and (
+                m.lease_expired(now)
+                or (
+                    m.lease_expires_at is None
+                    and m.updated_at < updated_before
+                    and not self._handoff_pending_or_since(m.id, updated_before)
+                )
+            )
         ][:limit]
         return [m for i in ids if (m := await self.get(i)) is not None]
 
@@ -135,7 +165,9 @@ class MemoryPlaylistRepository:
     async def add(self, playlist: Playlist) -> None:
         self._uow.staged_playlists[playlist.id] = playlist
 
-    async def get_owned(self, playlist_id: str, user_id: str) -> Playlist | None:
+    async def get_owned(self, playlist_id: str, user_id: str, *, for_update: bool = False) -> Playlist | None:
+        if for_update:
+            await self._uow.lock(f"playlist:{playlist_id}")
         found = self._uow.db.playlists.get(playlist_id)
         return self._visible(found) if found is not None and found.user_id == user_id else None
 
@@ -156,15 +188,23 @@ class MemoryWebhookRepository:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._uow = uow
 
-    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
+    async def add_endpoint(self, endpoint: WebhookEndpoint, *, limit: int) -> bool:
+        await self._uow.lock(f"user:{endpoint.user_id}")  # as SQL does: the count holds until commit
+        if len(await self.list_endpoints(endpoint.user_id)) >= limit:
+            return False
         self._uow.staged_writes.append(lambda db: db.endpoints.__setitem__(endpoint.id, copy.deepcopy(endpoint)))
+        return True
 
     async def list_endpoints(self, user_id: str) -> list[WebhookEndpoint]:
         mine = [e for e in self._uow.db.endpoints.values() if e.user_id == user_id]
         return [copy.deepcopy(e) for e in sorted(mine, key=lambda e: e.created_at)]
 
-    async def delete_endpoint(self, endpoint_id: str) -> None:
+    async def delete_endpoint(self, endpoint_id: str) -> bool:
+        await self._uow.lock(f"endpoint:{endpoint_id}")
+        if endpoint_id not in self._uow.db.endpoints:
+            return False
         self._uow.staged_writes.append(lambda db: db.endpoints.pop(endpoint_id, None))
+        return True
 
     async def add_delivery(self, delivery: WebhookDelivery) -> None:
         await self.save_delivery(delivery)
@@ -302,7 +342,9 @@ class MemoryOutbox:
 
 
 class MemoryUnitOfWork:
-    """Stages every change and applies it to :class:`MemoryDatabase` on :meth:`commit`."""
+    """Stages every change and applies it to :class:`MemoryDatabase` on :meth:`commit`. As in SQL, rows read for
+    update are locked until commit or rollback, and a save of a record that changed since it was read (its
+    ``version``) raises :class:`Conflict` at commit, with nothing applied."""
 
     def __init__(self, db: MemoryDatabase, clock: Callable[[], datetime], on_commit: Callable[[], None]) -> None:
         self.db = db
@@ -315,9 +357,28 @@ class MemoryUnitOfWork:
         self.outbox = MemoryOutbox(self)
         self.inbox = MemoryProcessedMessages(self)
         self.idempotency = MemoryIdempotencyKeys(self)
+        self.held: list[asyncio.Lock] = []
+        self._held_keys: set[str] = set()
         self._reset()
 
+    async def lock(self, key: str) -> None:
+        """Hold the row lock ``key`` until this unit of work ends (re-entrant within it)."""
+        if key in self._held_keys:
+            return
+        lock = self.db.row_locks[key]
+        await lock.acquire()
+        self.held.append(lock)
+        self._held_keys.add(key)
+
+    def _release(self) -> None:
+        for lock in self.held:
+            lock.release()
+        self.held = []
+        self._held_keys = set()
+
     def _reset(self) -> None:
+        self.added_music: set[str] = set()
+        self.saved_music: set[str] = set()
         self.staged_music: dict[str, Music] = {}
         self.staged_users: dict[str, User] = {}
         self.staged_events: list[tuple[DomainEvent, datetime]] = []
@@ -340,16 +401,36 @@ class MemoryUnitOfWork:
         await self.rollback()
 
     async def commit(self) -> None:
+        try:
+            self._apply()
+        finally:
+            self._release()
+
+    def _apply(self) -> None:
         db = self.db
         taken = {m.object_key: m.id for m in db.music.values() if m.object_key}
-        for music in self.staged_music.values():
+        written = [m for m in self.staged_music.values() if m.id in self.added_music or m.id in self.saved_music]
+        for music in written:
             if music.object_key and taken.get(music.object_key, music.id) != music.id:
                 raise Conflict(f"object key {music.object_key} already taken")
+            stored = db.music.get(music.id)
+            if music.id in self.added_music:
+                if stored is not None:
+                    raise Conflict(f"music {music.id} already exists")
+            elif stored is None or stored.version != music.version:
+                raise Conflict(f"music {music.id} was changed or removed by a concurrent request; try again")
+        for playlist_id, playlist in self.staged_playlists.items():
+            stored_playlist = db.playlists.get(playlist_id)
+            if playlist is not None and stored_playlist is not None and stored_playlist.version != playlist.version:
+                raise Conflict(f"playlist {playlist_id} was changed by a concurrent request; try again")
         wrote_events = False
         for music in self.staged_music.values():
             for event in music.events:
                 self.staged_events.append((event, _available_at(event, self._clock())))
             music.events.clear()
+        for music in written:
+            if music.id not in self.added_music:
+                music.version += 1
             db.music[music.id] = copy.deepcopy(music)
         for music_id in self.staged_deletes:
             db.music.pop(music_id, None)
@@ -367,6 +448,8 @@ class MemoryUnitOfWork:
             if playlist is None:
                 db.playlists.pop(playlist_id, None)
             else:
+                if playlist_id in db.playlists:
+                    playlist.version += 1
                 db.playlists[playlist_id] = copy.deepcopy(playlist)
         for event, available_at in self.staged_events:
             message_id = db.next_outbox_id
@@ -385,6 +468,7 @@ class MemoryUnitOfWork:
 
     async def rollback(self) -> None:
         self._reset()
+        self._release()
 
 
 def _available_at(event: DomainEvent, now: datetime) -> datetime:

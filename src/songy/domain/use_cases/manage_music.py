@@ -75,7 +75,8 @@ class ListMusic:
 
 
 class CancelMusic:
-    """GENERATING -> CANCELED; a finished track answers 409 (``InvalidTransition``)."""
+    """GENERATING -> CANCELED; a finished track answers 409 (``InvalidTransition``). The record is locked while the
+    change is decided, so of concurrent cancels (and a worker finishing) exactly one changes it."""
 
     def __init__(self, uow: UnitOfWorkFactory, resolve_user: ResolveUser, clock: Clock) -> None:
         self._uow = uow
@@ -85,7 +86,7 @@ class CancelMusic:
     async def __call__(self, identity: Identity, music_id: str) -> Music:
         async with self._uow() as uow:
             user = await self._resolve_user(uow, identity)
-            music = await uow.music.get_owned(music_id, user.id)
+            music = await uow.music.get_owned(music_id, user.id, for_update=True)
             if music is None:
                 raise MusicNotFound()
             if music.status is not MusicStatus.GENERATING:
@@ -109,7 +110,7 @@ class DeleteMusic:
     async def __call__(self, identity: Identity, music_id: str) -> None:
         async with self._uow() as uow:
             user = await self._resolve_user(uow, identity)
-            music = await uow.music.get_owned(music_id, user.id)
+            music = await uow.music.get_owned(music_id, user.id, for_update=True)
             if music is None:
                 raise MusicNotFound()
             if music.status is MusicStatus.GENERATING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from songy.domain.errors import FieldError, MusicNotFound, PlaylistNotFound, TrackNotPlayable, ValidationError
+from songy.domain.errors import Conflict, FieldError, MusicNotFound, PlaylistNotFound, TrackNotPlayable, ValidationError
 from songy.domain.music import Music, MusicStatus
 from songy.domain.playlist import Playlist, playlist_name
 from songy.domain.use_cases.resolve_user import ResolveUser
@@ -14,9 +14,13 @@ from songy.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from songy.ports.system import Clock, IdGenerator
 
 T = TypeVar("T")
+CONFLICT_RETRIES = 3
 
 
 class ManagePlaylists:
+    """Every change locks the playlist while it is decided and saves it only if unchanged since read; a change
+    that still loses a race (a deadlock the database broke) is tried again from the start, then answered 409."""
+
     def __init__(self, uow: UnitOfWorkFactory, resolve_user: ResolveUser, ids: IdGenerator, clock: Clock) -> None:
         self._uow = uow
         self._resolve_user = resolve_user
@@ -53,7 +57,7 @@ class ManagePlaylists:
 
     async def delete(self, identity: Identity, playlist_id: str) -> None:
         async def run(uow: UnitOfWork, user: User) -> None:
-            await self._owned(uow, user, playlist_id)
+            await self._owned(uow, user, playlist_id, for_update=True)
             await uow.playlists.delete(playlist_id)
 
         await self._in_transaction(identity, run)
@@ -65,8 +69,8 @@ class ManagePlaylists:
             raise ValidationError([FieldError("position", "must be an integer")])
 
         async def run(uow: UnitOfWork, user: User) -> Playlist:
-            playlist = await self._owned(uow, user, playlist_id)
-            music = await uow.music.get_owned(music_id, user.id)
+            playlist = await self._owned(uow, user, playlist_id, for_update=True)
+            music = await uow.music.get_owned(music_id, user.id, for_update=True)  # not deleted while added
             if music is None:
                 raise MusicNotFound()
             if music.status is not MusicStatus.COMPLETED or music.expired_at is not None:
@@ -89,22 +93,28 @@ class ManagePlaylists:
 
     async def _change(self, identity: Identity, playlist_id: str, change: Callable[[Playlist], None]) -> Playlist:
         async def run(uow: UnitOfWork, user: User) -> Playlist:
-            playlist = await self._owned(uow, user, playlist_id)
+            playlist = await self._owned(uow, user, playlist_id, for_update=True)
             change(playlist)
             await uow.playlists.save(playlist)
             return playlist
 
         return await self._in_transaction(identity, run)
 
-    async def _owned(self, uow: UnitOfWork, user: User, playlist_id: str) -> Playlist:
-        playlist = await uow.playlists.get_owned(playlist_id, user.id)
+    async def _owned(self, uow: UnitOfWork, user: User, playlist_id: str, *, for_update: bool = False) -> Playlist:
+        playlist = await uow.playlists.get_owned(playlist_id, user.id, for_update=for_update)
         if playlist is None:
             raise PlaylistNotFound()
         return playlist
 
     async def _in_transaction(self, identity: Identity, run: Callable[[UnitOfWork, User], Awaitable[T]]) -> T:
-        async with self._uow() as uow:
-            user = await self._resolve_user(uow, identity)
-            result = await run(uow, user)
-            await uow.commit()
-        return result
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                async with self._uow() as uow:
+                    user = await self._resolve_user(uow, identity)
+                    result = await run(uow, user)
+                    await uow.commit()
+                return result
+            except Conflict:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")

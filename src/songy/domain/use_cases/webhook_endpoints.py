@@ -44,10 +44,9 @@ class ManageWebhookEndpoints:
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
         async with self._uow() as uow:
             user = await self._resolve_user(uow, identity)
-            if len(await uow.webhooks.list_endpoints(user.id)) >= MAX_ENDPOINTS_PER_USER:
-                raise ValidationError([FieldError("url", f"at most {MAX_ENDPOINTS_PER_USER} endpoints per user")])
             endpoint = WebhookEndpoint(self._ids.new_id(), user.id, clean_url, clean_events, secret, self._clock.now())
-            await uow.webhooks.add_endpoint(endpoint)
+            if not await uow.webhooks.add_endpoint(endpoint, limit=MAX_ENDPOINTS_PER_USER):
+                raise ValidationError([FieldError("url", f"at most {MAX_ENDPOINTS_PER_USER} endpoints per user")])
             await uow.commit()
         return endpoint
 
@@ -61,7 +60,8 @@ class ManageWebhookEndpoints:
     async def delete(self, identity: Identity, endpoint_id: str) -> None:
         async with self._uow() as uow:
             await self._owned(uow, identity, endpoint_id)
-            await uow.webhooks.delete_endpoint(endpoint_id)
+            if not await uow.webhooks.delete_endpoint(endpoint_id):  # a concurrent delete won
+                raise WebhookEndpointNotFound()
             await uow.commit()
 
     async def deliveries(self, identity: Identity, endpoint_id: str, limit: int = 50) -> list[WebhookDelivery]:

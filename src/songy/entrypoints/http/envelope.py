@@ -11,12 +11,14 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from songy.domain.errors import (
     AuthenticationError,
+    Conflict,
     DatabaseUnavailable,
     DomainError,
     Forbidden,
     IdempotencyKeyReused,
     IdentityProviderUnavailable,
     InsufficientCredits,
+    InvalidInput,
     InvalidTransition,
     MusicExpired,
     MusicNotFound,
@@ -44,6 +46,8 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     PlaylistNotFound: 404,
     MusicExpired: 410,
     InvalidTransition: 409,
+    Conflict: 409,
+    InvalidInput: 400,
     IdentityProviderUnavailable: 503,
     DatabaseUnavailable: 503,
     WebhookRejected: 400,
