@@ -175,7 +175,13 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(lambda s: timedelta(seconds=s.download_url_ttl_s), settings),
     )
     process_generation = providers.Singleton(
-        ProcessGeneration, unit_of_work.provider, audio_generator, blob_store, clock, retry_policy
+        ProcessGeneration,
+        unit_of_work.provider,
+        audio_generator,
+        blob_store,
+        clock,
+        retry_policy,
+        lease=providers.Callable(lambda s: timedelta(seconds=s.attempt_lease_s), settings),
     )
     private_targets_allowed = providers.Callable(lambda s: s.auth == "dev" or s.webhooks_allow_private, settings)
     webhook_sender = providers.Singleton(HttpWebhookSender, allow_private=private_targets_allowed)
@@ -218,7 +224,7 @@ class Container(containers.DeclarativeContainer):
     background = providers.Singleton(
         BackgroundLoops,
         providers.List(relay_outbox, deliver_webhooks),
-        providers.List(reap_stale, prune_outbox, expire_audio),
+        providers.List(reap_stale, prune_outbox, expire_audio, blob_store.provided.remove_abandoned_uploads),
         outbox_signal,
         poll_interval=settings.provided.outbox_poll_interval_s,
         reaper_interval=settings.provided.reaper_interval_s,

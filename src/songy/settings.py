@@ -67,8 +67,17 @@ class Settings(BaseSettings):
     initial_credits: int = Field(3600, ge=0, le=10**12, description="credits (seconds of audio) a new user starts with")
     retry_max_attempts: int = Field(2, ge=1, le=10, description="attempts per generation, in all")
     retry_base_delay_s: float = Field(30.0, ge=0, description="backoff before attempt n+1: base * 2**(n-1)")
-    reaper_deadline_s: float = Field(900.0, gt=0, description="GENERATING this long without progress = lost")
-    reaper_interval_s: float = Field(60.0, gt=0, description="how often the reaper and pruning run")
+    reaper_deadline_s: float = Field(
+        900.0, gt=0, description="a job handed to the queue and not started this long is lost: the reaper retries it"
+    )
+    reaper_interval_s: float = Field(10.0, gt=0, description="how often the reaper, pruning and cleanup run")
+    attempt_lease_s: float = Field(
+        20.0,
+        ge=3,
+        le=3600,
+        description="a running attempt renews its lease every third of this; one whose lease runs out (its worker "
+        "died) is retried by the reaper",
+    )
     outbox_poll_interval_s: float = Field(0.5, gt=0, description="relay poll when not woken by a commit")
 
     @model_validator(mode="after")

@@ -51,6 +51,18 @@ class Api:
             time.sleep(0.05)
         raise AssertionError(f"music {music_id} still GENERATING after {timeout}s")
 
+    def job_outcomes(self, music_id: str, timeout: float = 20.0, count: int = 1) -> list[str]:
+        """The outcomes of the first ``count`` finished runs of ``music_id``'s jobs, waiting for them."""
+        deadline = time.monotonic() + timeout
+        history = self.container.job_history()
+        while time.monotonic() < deadline:
+            runs = self.client.blocking_portal.call(history.recent)
+            outcomes = [run.outcome for run in runs if run.music_id == music_id]
+            if len(outcomes) >= count:
+                return outcomes
+            time.sleep(0.02)
+        raise AssertionError(f"no finished job of {music_id} after {timeout}s")
+
 
 @pytest.fixture
 def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
@@ -88,11 +100,13 @@ class GatedGenerator:
 
     def __init__(self) -> None:
         self._open = threading.Event()
+        self.started = threading.Event()  # a job has begun its attempt and waits at the gate
 
     def open(self) -> None:
         self._open.set()
 
     async def generate(self, spec: Any) -> Any:
+        self.started.set()
         while not self._open.is_set():  # noqa: ASYNC110 - opened from the test thread, not this loop
             await asyncio.sleep(0.02)
         yield b"\xff\xfb" + b"\x00" * 1000

@@ -57,11 +57,11 @@ def test_list_rejects_bad_parameters(api: Api) -> None:
 def test_cancel_during_processing_discards_the_upload(held_api: Api, gated: GatedGenerator) -> None:
     api = held_api
     music_id = api.generate().json()["data"]["musicId"]
-    time.sleep(0.3)  # the worker has begun the attempt and waits at the gate
+    assert gated.started.wait(20)  # the worker has begun the attempt and waits at the gate
     response = api.client.post(f"/api/music-generator/{music_id}/cancel", headers=api.auth())
     assert response.status_code == 200 and response.json()["data"]["status"] == "CANCELED"
     gated.open()  # the render finishes and uploads; the worker must throw it away
-    time.sleep(0.5)
+    assert api.job_outcomes(music_id) == ["skipped"]  # the job has ended
     assert api.status(music_id).json()["data"]["status"] == "CANCELED"
     assert api.status(music_id).json()["data"]["audioUrl"] is None
     deadline = time.monotonic() + 20

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from songy.adapters.memory.system import FixedClock
 from songy.adapters.sql.engine import build_engine, reader_engine
 from songy.adapters.sql.unit_of_work import SqlUnitOfWork
-from songy.domain.errors import DatabaseUnavailable
+from songy.domain.errors import Conflict, DatabaseUnavailable
 from songy.domain.events import MusicGenerationRequested
 from songy.domain.generation_request import GenerationRequest
 from songy.domain.music import Music, MusicStatus
@@ -120,7 +120,7 @@ async def test_delayed_events_are_not_due_early(harness: Harness) -> None:
     async with harness.uow() as uow:
         music = await uow.music.get("m1")
         assert music is not None
-        music.begin_attempt(1, "music/k.pcm", T0)
+        music.begin_attempt(1, "music/k.pcm", T0, T0 + timedelta(seconds=30))
         music.schedule_retry("429", timedelta(seconds=30), T0)
         await uow.music.save(music)
         await uow.commit()
@@ -152,13 +152,55 @@ async def test_stale_means_untouched_since_the_job_was_handed_to_the_queue(harne
     await harness.new_music(user, "old")
     later = T0 + timedelta(minutes=1)
     async with harness.uow() as uow:  # its job still waits in the outbox (no relay ran): late, not lost
-        assert await uow.music.list_stale_generating(later, 10) == []
+        assert await uow.music.list_stale_generating(later, later, 10) == []
         [message] = await uow.outbox.claim_due(T0, 10)
         await uow.outbox.mark_published([message.id], T0)
         await uow.commit()
     async with harness.uow() as uow:
-        assert [m.id for m in await uow.music.list_stale_generating(later, 10)] == ["old"]
-        assert await uow.music.list_stale_generating(T0, 10) == []  # handed over at T0: not stale since T0
+        assert [m.id for m in await uow.music.list_stale_generating(later, later, 10)] == ["old"]
+        assert await uow.music.list_stale_generating(T0, later, 10) == []  # handed over at T0: not stale since T0
+
+
+async def test_stale_means_a_dead_attempt_whose_lease_ran_out(harness: Harness) -> None:
+    user = await harness.seed_user()
+    await harness.new_music(user, "running")
+    async with harness.uow() as uow:
+        music = await uow.music.get("running")
+        assert music is not None
+        music.begin_attempt(1, "music/running.mp3", T0, T0 + timedelta(seconds=30))
+        await uow.music.save(music)
+        await uow.commit()
+    long_ago = T0 - timedelta(hours=1)  # however long the job has been out, a live lease is not stale
+    async with harness.uow() as uow:
+        assert await uow.music.list_stale_generating(long_ago, T0 + timedelta(seconds=29), 10) == []
+        assert await uow.music.renew_lease("running", 1, T0 + timedelta(seconds=60))
+        assert not await uow.music.renew_lease("running", 2, T0 + timedelta(seconds=60))  # not that attempt's
+        await uow.commit()
+    async with harness.uow() as uow:
+        assert await uow.music.list_stale_generating(long_ago, T0 + timedelta(seconds=59), 10) == []
+        [dead] = await uow.music.list_stale_generating(long_ago, T0 + timedelta(seconds=60), 10)
+        assert dead.id == "running" and dead.lease_expired(T0 + timedelta(seconds=60))
+
+
+async def test_a_save_that_lost_a_race_raises_conflict_and_writes_nothing(harness: Harness) -> None:
+    user = await harness.seed_user()
+    await harness.new_music(user)
+    async with harness.uow() as first:
+        stale = await first.music.get_owned("m1", user.id)
+    async with harness.uow() as second:
+        winner = await second.music.get_owned("m1", user.id)
+        assert winner is not None
+        winner.complete("https://audio/m1", T0)
+        await second.music.save(winner)
+        await second.commit()
+    async with harness.uow() as late:
+        assert stale is not None
+        stale.cancel(T0)
+        with pytest.raises(Conflict):
+            await late.music.save(stale)
+    async with harness.uow() as uow:
+        music = await uow.music.get_owned("m1", user.id)
+        assert music is not None and music.status is MusicStatus.COMPLETED and music.version == winner.version
 
 
 async def test_concurrent_writers_do_not_fail(harness: Harness) -> None:

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from songy.domain.credits import cost_of
 from songy.domain.errors import IdempotencyKeyReused, InsufficientCredits, PermanentGenerationError, UserNotFound
 from songy.domain.generation_request import GenerationRequest
 from songy.domain.idempotency import IdempotencyKey
@@ -131,7 +130,13 @@ async def test_the_balance_is_always_what_the_created_tracks_cost(lengths: list[
     for length_ms in lengths:
         with contextlib.suppress(InsufficientCredits):
             await world.request(length_ms=length_ms)
-    spent = sum(m.credits_reserved for m in world.db.music.values())
+    balance, accepted = initial, []  # the model: a second costs a credit, any part of one a whole credit
+    for length_ms in lengths:
+        cost = (length_ms + 999) // 1000
+        if cost <= balance:
+            balance -= cost
+            accepted.append(length_ms)
     user = world.db.users.get(ALICE.subject)  # a first request refused for credits provisions nobody
-    assert (user.credits if user else initial) == initial - spent >= 0
-    assert spent == sum(cost_of(m.length_ms) for m in world.db.music.values())
+    assert (user.credits if user else initial) == balance
+    assert sorted(m.length_ms for m in world.db.music.values()) == sorted(accepted)
+    assert sum(m.credits_reserved for m in world.db.music.values()) == initial - balance

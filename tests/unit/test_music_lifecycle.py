@@ -33,6 +33,7 @@ class MusicLifecycle(RuleBasedStateMachine):
         self.music = new_music()
         self.now = T0
         self.model = MusicStatus.GENERATING
+        self.leased = False  # an attempt is running (or died running): no other may start
 
     def _attempt(self, action, legal_from: MusicStatus, to: MusicStatus) -> None:  # type: ignore[no-untyped-def]
         self.now += timedelta(seconds=1)
@@ -40,6 +41,7 @@ class MusicLifecycle(RuleBasedStateMachine):
         if self.model is legal_from:
             action()
             self.model = to
+            self.leased = False
             assert self.music.updated_at == self.now
         else:
             with pytest.raises(InvalidTransition):
@@ -73,13 +75,22 @@ class MusicLifecycle(RuleBasedStateMachine):
     @precondition(lambda self: self.model is MusicStatus.GENERATING)
     @rule(attempt=st.integers(1, 5))
     def begin_attempt(self, attempt: int) -> None:
-        key_before = self.music.object_key
-        self._attempt(
-            lambda: self.music.begin_attempt(attempt, f"music/k{attempt}.mp3", self.now),
-            MusicStatus.GENERATING,
-            MusicStatus.GENERATING,
-        )
+        key_before, current = self.music.object_key, self.music.attempts
+        self.now += timedelta(seconds=1)
+        if not self.leased and attempt >= current:
+            self.music.begin_attempt(attempt, f"music/k{attempt}.mp3", self.now, self.now + timedelta(seconds=30))
+            self.leased = True
+            assert self.music.attempts == attempt
+        else:  # a stale attempt, or a second one beside a running one, never starts
+            with pytest.raises(InvalidTransition):
+                self.music.begin_attempt(attempt, f"music/k{attempt}.mp3", self.now, self.now + timedelta(seconds=30))
+            assert self.music.attempts == current
         assert key_before is None or self.music.object_key == key_before
+
+    @invariant()
+    def lease_held_only_by_a_running_attempt(self) -> None:
+        assert (self.music.lease_expires_at is not None) == self.leased
+        assert not self.leased or self.music.status is MusicStatus.GENERATING
 
     @invariant()
     def status_matches_model(self) -> None:

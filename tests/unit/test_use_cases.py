@@ -134,16 +134,48 @@ async def test_redelivered_job_after_completion_is_skipped() -> None:
     assert world.blobs.puts == 1
 
 
-async def test_redelivery_of_an_interrupted_attempt_reuses_the_object_key() -> None:
-    world = World(script=[RuntimeError("worker died")])
+async def _killed_after_start(world: World) -> tuple[GenerationJob, str]:
+    """Relay the first job and start it; its worker then dies (the lease is never renewed). Returns the job and
+    the object key the attempt fixed."""
+    await world.relay()
+    [job] = world.queue.take_all()
+    music = await world.process._begin(job)
+    assert music is not None and music.object_key
+    return job, music.object_key
+
+
+async def _reaped_retry(world: World) -> GenerationJob:
+    """Let the dead attempt's lease run out, reap it, and relay the retry it schedules."""
+    world.clock.advance(timedelta(seconds=31))
+    assert await world.reap() == 1
+    await world.relay()
+    [retry] = world.queue.take_all()
+    return retry
+
+
+async def test_an_attempt_whose_worker_died_is_retried_on_the_same_object_key() -> None:
+    world = World()
     music_id = await world.request()
-    [job] = (await world.relay(), world.queue.take_all())[1]
-    await world.process._begin(job)  # the first delivery started, then its worker was killed
-    first_key = (await world.status(ALICE, music_id)).object_key
-    world.clock.advance(timedelta(seconds=5))
-    world.generator.script.clear()
-    assert await world.process(job) == Outcome.COMPLETED
+    job, first_key = await _killed_after_start(world)
+    assert await world.process(job) == Outcome.SKIPPED  # a redelivery never runs beside a possibly live attempt
+    assert world.generator.calls == []
+    retry = await _reaped_retry(world)
+    assert retry.attempt == 2
+    assert await world.process(retry) == Outcome.COMPLETED
     assert list(world.blobs.objects) == [first_key]
+    assert (await world.status(ALICE, music_id)).status is MusicStatus.COMPLETED
+
+
+async def test_a_live_attempt_renewing_its_lease_is_never_reaped() -> None:
+    world = World()
+    music_id = await world.request()
+    job, _ = await _killed_after_start(world)
+    for _ in range(10):  # five minutes of a render that keeps renewing
+        world.clock.advance(timedelta(seconds=29))
+        async with world.uow() as uow:
+            assert await uow.music.renew_lease(music_id, job.attempt, world.clock.now() + timedelta(seconds=30))
+            await uow.commit()
+        assert await world.reap() == 0
 
 
 async def test_stale_attempt_is_skipped() -> None:
@@ -207,7 +239,7 @@ async def test_reaper_fails_a_record_out_of_attempts() -> None:
     world.clock.advance(timedelta(minutes=16))
     await world.reap()
     music = await world.status(ALICE, music_id)
-    assert music.status is MusicStatus.FAILED and "no progress" in (music.failure_reason or "")
+    assert music.status is MusicStatus.FAILED and "stopped renewing its lease" in (music.failure_reason or "")
 
 
 async def test_pruning_keeps_pending_and_recent_messages() -> None:
@@ -254,14 +286,11 @@ async def test_canceled_while_rendering_discards_the_object() -> None:
 async def test_final_failure_removes_what_an_interrupted_attempt_stored() -> None:
     world = World(script=[PermanentGenerationError("bad_prompt")])
     music_id = await world.request()
-    await world.relay()
-    [job] = world.queue.take_all()
-    music = await world.process._begin(job)
-    assert music is not None and music.object_key
+    _, key = await _killed_after_start(world)
     from songy.adapters.memory.blob_store import MemoryBlob
 
-    world.blobs.objects[music.object_key] = MemoryBlob(b"partial", "audio/mpeg", {})  # a killed attempt's upload
-    assert await world.process(job) == Outcome.FAILED
+    world.blobs.objects[key] = MemoryBlob(b"partial", "audio/mpeg", {})  # a killed attempt's upload
+    assert await world.process(await _reaped_retry(world)) == Outcome.FAILED
     await world.relay()  # the discard is a durable outbox event
     assert world.blobs.objects == {}
     assert (await world.status(ALICE, music_id)).status is MusicStatus.FAILED
@@ -272,12 +301,9 @@ async def test_a_discard_that_fails_is_retried_until_the_object_is_gone() -> Non
 
     world = World(script=[PermanentGenerationError("bad_prompt")])
     await world.request()
-    await world.relay()
-    [job] = world.queue.take_all()
-    music = await world.process._begin(job)
-    assert music is not None and music.object_key
-    world.blobs.objects[music.object_key] = MemoryBlob(b"partial", "audio/mpeg", {})
-    assert await world.process(job) == Outcome.FAILED
+    _, key = await _killed_after_start(world)
+    world.blobs.objects[key] = MemoryBlob(b"partial", "audio/mpeg", {})
+    assert await world.process(await _reaped_retry(world)) == Outcome.FAILED
     real_delete = world.blobs.delete
 
     async def broken(key: str) -> None:
@@ -285,7 +311,7 @@ async def test_a_discard_that_fails_is_retried_until_the_object_is_gone() -> Non
 
     world.blobs.delete = broken  # type: ignore[method-assign]
     await world.relay()
-    assert music.object_key in world.blobs.objects  # not gone yet, and not forgotten
+    assert key in world.blobs.objects  # not gone yet, and not forgotten
     world.blobs.delete = real_delete  # type: ignore[method-assign]
     world.clock.advance(timedelta(seconds=1))
     await world.relay()

@@ -51,6 +51,8 @@ class Music:
     attempts: int = 0
     credits_reserved: int = 0
     expired_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+    version: int = 0
     events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -81,13 +83,27 @@ class Music:
     def is_terminal(self) -> bool:
         return self.status.is_terminal
 
-    def begin_attempt(self, attempt: int, object_key: str, now: datetime) -> None:
-        """Mark ``attempt`` as started and fix the object key once, so redeliveries overwrite, not duplicate."""
+    def can_start(self, attempt: int) -> bool:
+        """Whether a job for ``attempt`` may run now: the track is GENERATING, ``attempt`` is the current one (not a
+        stale redelivery of an earlier one), and no attempt holds the lease (one running, or one that died running:
+        the reaper's business). So each attempt runs at most once, and never beside another."""
+        return self.status is MusicStatus.GENERATING and attempt >= self.attempts and self.lease_expires_at is None
+
+    def begin_attempt(self, attempt: int, object_key: str, now: datetime, lease_until: datetime) -> None:
+        """Start ``attempt``: it holds the lease until ``lease_until`` (renewed while it runs), and the object key
+        is fixed once, so every attempt writes to the same key instead of leaving another object."""
         self._require(MusicStatus.GENERATING, "start an attempt")
-        self.attempts = max(self.attempts, attempt)
+        if not self.can_start(attempt):
+            raise InvalidTransition(f"attempt {attempt} of music {self.id} cannot start now")
+        self.attempts = attempt
+        self.lease_expires_at = lease_until
         if self.object_key is None:
             self.object_key = object_key
         self.updated_at = now
+
+    def lease_expired(self, now: datetime) -> bool:
+        """A started attempt that stopped renewing its lease: its worker died."""
+        return self.lease_expires_at is not None and self.lease_expires_at <= now
 
     def complete(self, audio_url: str, now: datetime) -> None:
         """GENERATING -> COMPLETED with the stored audio's URL."""
@@ -95,6 +111,7 @@ class Music:
         self.status = MusicStatus.COMPLETED
         self.audio_url = audio_url
         self.failure_reason = None
+        self.lease_expires_at = None
         self.updated_at = now
         self.events.append(MusicGenerationCompleted(self.id, self.user_id, audio_url=audio_url))
 
@@ -103,22 +120,36 @@ class Music:
         self._require(MusicStatus.GENERATING, "fail")
         self.status = MusicStatus.FAILED
         self.failure_reason = _clip(reason)
+        self.lease_expires_at = None
         self.updated_at = now
         self.events.append(MusicGenerationFailed(self.id, self.user_id, reason=self.failure_reason))
 
     def schedule_retry(self, reason: str, delay: timedelta, now: datetime) -> None:
-        """Stay GENERATING and ask for the next attempt after ``delay``."""
+        """Stay GENERATING and ask for the next attempt after ``delay``. The next attempt becomes the current one at
+        once, so a late redelivery of the one that just ended is stale and skipped."""
         self._require(MusicStatus.GENERATING, "schedule a retry")
         self.failure_reason = _clip(reason)
+        self.attempts = max(self.attempts, 1) + 1
+        self.lease_expires_at = None
         self.updated_at = now
         self.events.append(
-            MusicGenerationRequested(self.id, self.user_id, attempt=self.attempts + 1, not_before=now + delay)
+            MusicGenerationRequested(self.id, self.user_id, attempt=self.attempts, not_before=now + delay)
         )
+
+    def request_again(self, now: datetime) -> None:
+        """Ask again for the current attempt, which was handed to a queue that is known to be lost (an in-process
+        queue after a restart) and never started: no attempt is spent, and a surviving copy of the job is harmless
+        (whichever starts first holds the lease; the other is skipped)."""
+        self._require(MusicStatus.GENERATING, "request again")
+        if self.lease_expires_at is not None:
+            raise InvalidTransition(f"attempt {self.attempts} of music {self.id} has started")
+        self.events.append(MusicGenerationRequested(self.id, self.user_id, attempt=max(self.attempts, 1)))
 
     def cancel(self, now: datetime) -> None:
         """GENERATING -> CANCELED: the worker discards whatever it was rendering."""
         self._require(MusicStatus.GENERATING, "cancel")
         self.status = MusicStatus.CANCELED
+        self.lease_expires_at = None
         self.updated_at = now
         self.events.append(MusicGenerationCanceled(self.id, self.user_id))
 
@@ -138,6 +169,7 @@ class Music:
         self.failure_reason = None
         self.attempts = 0
         self.object_key = None
+        self.lease_expires_at = None
         self.updated_at = now
         self.events.append(MusicGenerationRequested(self.id, self.user_id, attempt=1))
 

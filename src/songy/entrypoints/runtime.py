@@ -51,10 +51,24 @@ class Runtime:
             )
             self._receiver = asyncio.create_task(receiver.listen(self._finish), name="songy-job-receiver")
         if self.run_background:
+            await self._recover(in_memory_queue=self.consume_jobs and isinstance(broker, InMemoryBroker))
             self.container.background().start()
             if not is_sqlite(settings.resolved_database_url):
                 self.container.outbox_notifications().start()
         log.info("songy runtime started (consume_jobs=%s)", self.consume_jobs)
+
+    async def _recover(self, *, in_memory_queue: bool) -> None:
+        """What a killed predecessor left: its partial uploads, and (when the queue lived in its memory, as on the
+        embedded default) the jobs it had queued but not started. Started attempts are reaped once their lease
+        runs out. A failure here is logged; the housekeeping passes try again."""
+        try:
+            removed = await self.container.blob_store().remove_abandoned_uploads()
+            if removed:
+                log.warning("removed %d partial uploads left by a previous process", removed)
+            if in_memory_queue:
+                await self.container.reap_stale().requeue_lost_queue()
+        except Exception:
+            log.exception("recovery at start-up failed; the housekeeping passes will try again")
 
     async def stop(self) -> None:
         if self.run_background:

@@ -47,6 +47,11 @@ class BlobStore(Protocol):
         """Delete every object whose key starts with ``prefix``; return how many."""
         ...
 
+    async def remove_abandoned_uploads(self) -> int:
+        """Remove what uploads of dead processes left behind (partial files, unfinished multipart uploads) and
+        nothing a live upload still uses; returns how many."""
+        ...
+
     def public_url(self, key: str) -> str:
         """The stable URL stored as ``audioUrl``."""
         ...

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -18,6 +20,8 @@ from songy.domain.errors import PermanentGenerationError, TransientGenerationErr
 from songy.ports.blobs import SignedUrl, StoredBlob
 
 META_SUFFIX = ".meta.json"
+UPLOAD_PREFIX = ".upload-"
+UPLOAD_GRACE_S = 1.0  # a temporary file this young may not be locked by its writer yet
 
 
 class InvalidKey(ValueError):
@@ -25,7 +29,9 @@ class InvalidKey(ValueError):
 
 
 class LocalFsBlobStore:
-    """Writes go to a temporary file and are renamed into place, so a reader never sees half a file."""
+    """Writes go to a temporary file and are renamed into place, so a reader never sees half a file. The writer
+    holds an exclusive lock on its temporary file until the rename, so a partial file whose lock is free belongs to
+    a dead process (the kernel drops the lock of a killed one) and is removed by :meth:`remove_abandoned_uploads`."""
 
     def __init__(self, root: Path, public_base_url: str, signing_key: bytes) -> None:
         self.root = root.resolve()
@@ -48,18 +54,19 @@ class LocalFsBlobStore:
         path = self.path_for(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=UPLOAD_PREFIX)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError as exc:
             raise PermanentGenerationError(f"local storage at {self.root} is not writable: {exc}") from exc
         size = 0
         try:
-            with os.fdopen(fd, "wb") as tmp:
+            with os.fdopen(fd, "wb") as tmp:  # closing it releases the lock: only after the rename
                 async for chunk in chunks:
                     await asyncio.to_thread(tmp.write, chunk)
                     size += len(chunk)
-            sidecar = {"content_type": content_type, "metadata": metadata, "size": size}
-            path.with_name(path.name + META_SUFFIX).write_text(json.dumps(sidecar))
-            os.replace(tmp_name, path)
+                sidecar = {"content_type": content_type, "metadata": metadata, "size": size}
+                path.with_name(path.name + META_SUFFIX).write_text(json.dumps(sidecar))
+                os.replace(tmp_name, path)
         except OSError as exc:
             raise TransientGenerationError(f"writing {key} to local storage failed: {exc}") from exc
         finally:
@@ -93,6 +100,24 @@ class LocalFsBlobStore:
         for path in doomed:
             await self.delete(str(path.relative_to(self.root)))
         return len(doomed)
+
+    async def remove_abandoned_uploads(self) -> int:
+        return await asyncio.to_thread(self._remove_abandoned_uploads)
+
+    def _remove_abandoned_uploads(self) -> int:
+        removed = 0
+        for path in self.root.rglob(UPLOAD_PREFIX + "*") if self.root.is_dir() else ():
+            with contextlib.suppress(OSError):  # gone meanwhile, or renamed into place by its writer
+                if time.time() - path.stat().st_mtime < UPLOAD_GRACE_S:
+                    continue
+                with open(path, "rb") as handle:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # its writer is alive
+                    path.unlink()
+                    removed += 1
+        return removed
 
     def content_type(self, key: str) -> str:
         path = self.path_for(key)

@@ -158,6 +158,16 @@ class S3BlobStore:
         response = await self._call("get_object", key, Key=key)
         return await asyncio.to_thread(response["Body"].read)
 
+    async def remove_abandoned_uploads(self, older_than: timedelta = timedelta(days=1)) -> int:
+        """Abort multipart uploads of this bucket's ``music/`` keys started more than ``older_than`` ago (a killed
+        worker's; a live one finishes well within a day). A bucket lifecycle rule can do the same."""
+        listing = await self._call("list_multipart_uploads", "music/", Prefix="music/")
+        cutoff = datetime.now(UTC) - older_than
+        stale = [u for u in listing.get("Uploads", []) if u["Initiated"] < cutoff]
+        for upload in stale:
+            await self._abort(upload["Key"], upload["UploadId"])
+        return len(stale)
+
     def public_url(self, key: str) -> str:
         return f"{self._public_base_url}/{quote(key)}"
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -13,13 +16,18 @@ from songy.domain.events import ObjectsDiscarded
 from songy.domain.music import Music, MusicStatus
 from songy.domain.naming import music_object_key
 from songy.ports.audio import AudioGenerator, AudioSpec
-from songy.ports.blobs import BlobStore
+from songy.ports.blobs import BlobStore, StoredBlob
 from songy.ports.jobs import GenerationJob
 from songy.ports.repositories import UnitOfWorkFactory
 from songy.ports.system import Clock
 
 log = logging.getLogger(__name__)
 KEY_CANDIDATES = 5
+LEASE = timedelta(seconds=20)
+
+
+class LeaseLost(Exception):
+    """The running attempt no longer owns its track: canceled, deleted, or reaped after its lease ran out."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +49,10 @@ class Outcome(StrEnum):
 
 
 class ProcessGeneration:
-    """Run one generation attempt. Safe under at-least-once delivery: stale or duplicate jobs are skipped,
-    and a redelivered attempt writes to the same object key instead of a new one."""
+    """Run one generation attempt. Safe under at-least-once delivery: an attempt runs at most once (a stale or
+    duplicate job is skipped before any provider call), every attempt writes to the record's one object key, and a
+    running attempt renews a lease on its record, so the reaper can tell a dead attempt from a slow one and the
+    attempt stops as soon as its track is canceled, deleted or reaped."""
 
     def __init__(
         self,
@@ -51,12 +61,15 @@ class ProcessGeneration:
         blobs: BlobStore,
         clock: Clock,
         retry_policy: RetryPolicy,
+        *,
+        lease: timedelta = LEASE,
     ) -> None:
         self._uow = uow
         self._generator = generator
         self._blobs = blobs
         self._clock = clock
         self._retry = retry_policy
+        self._lease = lease
 
     async def __call__(self, job: GenerationJob) -> Outcome:
         music = await self._begin(job)
@@ -65,12 +78,17 @@ class ProcessGeneration:
         assert music.object_key is not None
         spec = AudioSpec(music.prompt, music.length_ms, music.output_format, music.model_id)
         try:
-            stored = await self._blobs.put(
-                music.object_key,
-                self._generator.generate(spec),
-                music.output_format.content_type,
-                _metadata(music),
+            stored = await self._while_leased(
+                job,
+                self._blobs.put(
+                    music.object_key,
+                    self._generator.generate(spec),
+                    music.output_format.content_type,
+                    _metadata(music),
+                ),
             )
+        except LeaseLost:
+            return await self._abandon(job, music.object_key)
         except GenerationError as exc:
             return await self._handle_failure(job, exc)
         except Exception as exc:  # an unexpected bug must not leave the job GENERATING forever
@@ -83,10 +101,12 @@ class ProcessGeneration:
         for candidate in range(KEY_CANDIDATES):
             async with self._uow() as uow:
                 music = await uow.music.get(job.music_id)
-                if music is None or music.is_terminal or job.attempt < music.attempts:
-                    log.info("skipping job %s attempt %s: nothing to do", job.music_id, job.attempt)
+                if music is None or not music.can_start(job.attempt):
+                    log.info(
+                        "skipping job %s attempt %s: nothing to do, or it runs elsewhere", job.music_id, job.attempt
+                    )
                     return None
-                music.begin_attempt(job.attempt, _object_key(music, now, candidate), now)
+                music.begin_attempt(job.attempt, _object_key(music, now, candidate), now, now + self._lease)
                 try:
                     await uow.music.save(music)
                     await uow.commit()
@@ -94,6 +114,48 @@ class ProcessGeneration:
                     continue
                 return music
         raise RuntimeError(f"no free object key for music {job.music_id}")
+
+    async def _while_leased(self, job: GenerationJob, work: Awaitable[StoredBlob]) -> StoredBlob:
+        """Run ``work`` while renewing the attempt's lease every third of its length. The work is cancelled (and
+        :class:`LeaseLost` raised) when the record says the attempt no longer owns it, or when the lease could not
+        be renewed before it ran out (the database was unreachable): the reaper may then hand it to another."""
+        task = asyncio.ensure_future(work)
+        renewed = self._clock.now()
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=self._lease.total_seconds() / 3)
+                if done:
+                    return task.result()
+                now = self._clock.now()
+                try:
+                    async with self._uow() as uow:
+                        owned = await uow.music.renew_lease(job.music_id, job.attempt, now + self._lease)
+                        await uow.commit()
+                except Exception as exc:  # a database blip: keep going while the lease still holds
+                    log.warning("could not renew the lease of music %s: %r", job.music_id, exc)
+                    owned = now - renewed < self._lease
+                else:
+                    renewed = now if owned else renewed
+                if not owned:
+                    raise LeaseLost(job.music_id)
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+
+    async def _abandon(self, job: GenerationJob, key: str) -> Outcome:
+        """The attempt lost its track while running: whatever it stored is discarded unless the track was
+        completed (by nobody else: each attempt runs once) or has moved on to a later attempt with the same key."""
+        async with self._uow() as uow:
+            music = await uow.music.get(job.music_id)
+            if music is None or music.status in (MusicStatus.CANCELED, MusicStatus.FAILED):
+                await uow.outbox.add(
+                    ObjectsDiscarded(job.music_id, music.user_id if music else "", object_key=key), self._clock.now()
+                )
+                await uow.commit()
+        log.info("music %s attempt %s stopped: the track was canceled, deleted or reaped", job.music_id, job.attempt)
+        return Outcome.SKIPPED
 
     async def _finish(self, job: GenerationJob, key: str, audio_url: str) -> Outcome:
         async with self._uow() as uow:
