@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import IO
 
 from songy.ports.blobs import SignedUrl, StoredBlob
 
@@ -41,6 +42,9 @@ class MemoryBlobStore:
 
     async def read(self, key: str) -> bytes:
         return self.objects[key].data
+
+    async def read_into(self, key: str, sink: IO[bytes]) -> None:
+        sink.write(self.objects[key].data)
 
     async def delete(self, key: str) -> None:
         self.objects.pop(key, None)

@@ -12,7 +12,7 @@ from songy.domain.errors import Conflict, GenerationError, TransientGenerationEr
 from songy.domain.events import ObjectsDiscarded
 from songy.domain.music import Music, MusicStatus
 from songy.domain.naming import music_object_key
-from songy.ports.audio import AudioGenerator, AudioSpec
+from songy.ports.audio import AudioGenerator, AudioSpec, StoredAudioVerifier
 from songy.ports.blobs import BlobStore
 from songy.ports.jobs import GenerationJob
 from songy.ports.repositories import UnitOfWorkFactory
@@ -51,12 +51,14 @@ class ProcessGeneration:
         blobs: BlobStore,
         clock: Clock,
         retry_policy: RetryPolicy,
+        verifier: StoredAudioVerifier,
     ) -> None:
         self._uow = uow
         self._generator = generator
         self._blobs = blobs
         self._clock = clock
         self._retry = retry_policy
+        self._verifier = verifier
 
     async def __call__(self, job: GenerationJob) -> Outcome:
         music = await self._begin(job)
@@ -71,6 +73,7 @@ class ProcessGeneration:
                 music.output_format.content_type,
                 _metadata(music),
             )
+            await self._verifier.verify(music.object_key, spec, self._generator.tolerance)  # before COMPLETED
         except GenerationError as exc:
             return await self._handle_failure(job, exc)
         except Exception as exc:  # an unexpected bug must not leave the job GENERATING forever
