@@ -116,7 +116,8 @@ def _decode(path: str, fmt: OutputFormat) -> Decoded:
         else:
             _decode_container(path, fmt, decoded)
     except av.FFmpegError as exc:
-        raise _Mismatch("decode", f"{decoded.size} bytes do not decode as {fmt.name}: {exc}") from exc
+        reason = exc.strerror or type(exc).__name__  # not str(exc): it names the temporary file
+        raise _Mismatch("decode", f"{decoded.size} bytes do not decode as {fmt.name}: {reason}") from exc
     return decoded
 
 
@@ -130,10 +131,11 @@ def _compare(decoded: Decoded, spec: AudioSpec, tolerance: OutputTolerance) -> N
     low, high = allowed_samples(spec, tolerance)
     if not low <= decoded.samples <= high:
         rate = fmt.sample_rate
+        allowed = f"exactly {low}" if low == high else f"{low} to {high}"
         raise _Mismatch(
             "length",
-            f"decoded {decoded.samples / rate:.3f} s ({decoded.samples} samples), asked {spec.length_ms / 1000:.3f} s "
-            f"({low}..{high} samples at {rate} Hz pass)",
+            f"decoded {decoded.samples / rate:.3f} s ({decoded.samples} samples at {rate} Hz); asked "
+            f"{spec.length_ms / 1000:.3f} s ({allowed} samples pass)",
         )
 
 
@@ -144,7 +146,7 @@ def _decode_raw(path: str, fmt: OutputFormat, decoded: Decoded) -> None:
     except av.FFmpegError:
         found = None
     if found in _NOT_RAW:
-        raise _Mismatch("format", f"the object is a {found} file; {fmt.name} is raw samples without a header")
+        raise _Mismatch("format", f"{fmt.name} is raw samples without a header; the object is in the {found} container")
     if fmt.codec is Codec.PCM and decoded.size % 2:
         raise _Mismatch("format", f"{decoded.size} bytes are not whole 16-bit samples")
     options = {"sample_rate": str(fmt.sample_rate), "ch_layout": "mono"}
@@ -158,7 +160,7 @@ def _decode_container(path: str, fmt: OutputFormat, decoded: Decoded) -> None:
     with av.open(path) as container:
         found = container.format.name
         if found != expected or not container.streams.audio:
-            raise _Mismatch("format", f"the object is {found}; {fmt.name} is audio in {expected}")
+            raise _Mismatch("format", f"{fmt.name} is audio in the {expected} container; the object is in {found}")
         stream = container.streams.audio[0]
         codec = stream.codec_context
         if codec.name not in decoders:
