@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO
 
+from songy.domain.errors import TransientGenerationError
 from songy.ports.blobs import SignedUrl, StoredBlob
 
 
@@ -44,6 +45,8 @@ class MemoryBlobStore:
         return self.objects[key].data
 
     async def read_into(self, key: str, sink: IO[bytes]) -> None:
+        if key not in self.objects:
+            raise TransientGenerationError(f"no object {key} in memory")
         sink.write(self.objects[key].data)
 
     async def delete(self, key: str) -> None:
