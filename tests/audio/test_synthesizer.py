@@ -100,6 +100,14 @@ async def test_generator_streams_the_whole_encoded_track(name: str) -> None:
         assert generated == expected
 
 
+async def test_an_empty_chunk_from_the_encoder_is_not_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    from songy.adapters.synth import generator
+
+    monkeypatch.setattr(generator, "encode", lambda signal, fmt: iter([b"head", b"", b"body", b"", b"tail"]))
+    spec = AudioSpec("lofi piano", 3000, OutputFormat.parse("opus_48000_128"), "music_v1")
+    assert [chunk async for chunk in SynthAudioGenerator().generate(spec)] == [b"head", b"body", b"tail"]
+
+
 async def test_generator_streams_encoded_chunks() -> None:
     fmt = OutputFormat.parse("mp3_44100_128")
     chunks = [c async for c in SynthAudioGenerator().generate(AudioSpec("house", 5000, fmt, "music_v1"))]
