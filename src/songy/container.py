@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 
+from songy.adapters.audio_verification import DecodingAudioVerifier
 from songy.adapters.codecs import CodecTranscoder
 from songy.adapters.devauth.tokens import DevTokens
 from songy.adapters.localfs.blob_store import LocalFsBlobStore
@@ -73,6 +74,7 @@ def _elevenlabs(settings: Settings) -> object:
         api_key=settings.elevenlabs_api_key or "",
         base_url=settings.elevenlabs_base_url,
         timeout_s=settings.elevenlabs_timeout_s,
+        length_tolerance=timedelta(milliseconds=settings.provider_length_tolerance_ms),
     )
 
 
@@ -181,6 +183,7 @@ class Container(containers.DeclarativeContainer):
         blob_store,
         clock,
         retry_policy,
+        providers.Singleton(DecodingAudioVerifier, blob_store),
         lease=providers.Callable(lambda s: timedelta(seconds=s.attempt_lease_s), settings),
     )
     private_targets_allowed = providers.Callable(lambda s: s.auth == "dev" or s.webhooks_allow_private, settings)

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     elevenlabs_api_key: str | None = Field(None, description="sent as `xi-api-key`")
     elevenlabs_base_url: str = Field("https://api.elevenlabs.io", description="ElevenLabs API base URL")
     elevenlabs_timeout_s: float = Field(300.0, gt=0, description="per-read timeout of a generation call")
+    provider_length_tolerance_ms: int = Field(
+        2000, ge=0, le=60_000, description="a provider's track may be this much shorter or longer than asked"
+    )
 
     auth: Literal["dev", "clerk"] = Field("dev", description="dev tokens or Clerk session JWTs")
     dev_token_secret: str | None = Field(None, description="default: generated once into data_dir")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,10 @@ import pytest
 from dependency_injector import providers
 from litestar.testing import TestClient
 
+from songy.adapters.memory.audio_generator import silence
 from songy.container import build_container
 from songy.entrypoints.http.app import create_app
+from songy.ports.audio import EXACT, AudioSpec
 from songy.settings import Settings
 
 SECRET = "test-secret-" + "x" * 40
@@ -96,7 +98,10 @@ def api(make_api: Callable[..., Api]) -> Api:
 
 
 class GatedGenerator:
-    """An AudioGenerator that holds every job at the gate until :meth:`open` (tracks stay GENERATING)."""
+    """An AudioGenerator that holds every job at the gate until :meth:`open` (tracks stay GENERATING), then
+    yields silence of the asked length and format, as the stored-output check requires."""
+
+    tolerance = EXACT
 
     def __init__(self) -> None:
         self._open = threading.Event()
@@ -105,11 +110,11 @@ class GatedGenerator:
     def open(self) -> None:
         self._open.set()
 
-    async def generate(self, spec: Any) -> Any:
+    async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
         self.started.set()
         while not self._open.is_set():  # noqa: ASYNC110 - opened from the test thread, not this loop
             await asyncio.sleep(0.02)
-        yield b"\xff\xfb" + b"\x00" * 1000
+        yield silence(spec.output_format, spec.length_ms)
 
 
 @pytest.fixture

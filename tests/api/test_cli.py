@@ -11,6 +11,7 @@ import jwt
 
 from songy.adapters.codecs import decode
 from songy.domain.formats import OutputFormat
+from tests.support.audio_checks import assert_is_the_asked_audio
 
 SONGY = str(Path(sys.executable).with_name("songy"))
 
@@ -28,6 +29,19 @@ def test_demo_runs_the_whole_flow_and_writes_a_playable_file(tmp_path: Path) -> 
     assert "COMPLETED" in result.stderr and "Music generation job created successfully" in result.stderr
     samples, rate = decode((tmp_path / "demo.mp3").read_bytes(), OutputFormat.parse("mp3_44100_128"))
     assert rate == 44100 and abs(len(samples) / rate - 4.0) < 0.05
+
+
+def test_demo_in_opus_writes_the_whole_track(tmp_path: Path) -> None:
+    """Issue 12: `songy demo --format opus_48000_128` wrote a 129-byte Ogg header and said COMPLETED."""
+    result = run("demo", "lofi piano", "--length", "3s", "--format", "opus_48000_128", "-o", "d.opus", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert_is_the_asked_audio((tmp_path / "d.opus").read_bytes(), "opus_48000_128", 3000)
+
+
+def test_synth_in_opus_writes_the_whole_track(tmp_path: Path) -> None:
+    result = run("synth", "dark techno, 132 bpm", "--length", "3s", "-o", "x.opus", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert_is_the_asked_audio((tmp_path / "x.opus").read_bytes(), "opus_48000_128", 3000)
 
 
 def test_synth_writes_the_format_of_the_extension(tmp_path: Path) -> None:

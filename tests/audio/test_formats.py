@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from songy.adapters.codecs import channels_of, decode, encode, transcode
 from songy.adapters.synth.generator import render
 from songy.domain.formats import Codec, OutputFormat, supported_format_names
 from songy.ports.audio import AudioSpec
+from tests.support.audio_checks import assert_is_the_asked_audio, extra_samples_allowed
 
 from .measures import dbfs, quietest_second_dbfs, rms
 
 PROMPT = "upbeat electronic dance music with synthesizers"
+
+
+def excess(samples: np.ndarray, rate: int, length_ms: int) -> int:
+    return len(samples) - round(length_ms * rate / 1000)
 
 
 @pytest.mark.parametrize("name", supported_format_names())
@@ -23,7 +30,8 @@ def test_each_format_decodes_to_the_requested_audio(name: str) -> None:
     samples, rate = decode(data, fmt)
     assert rate == fmt.sample_rate
     assert samples.shape[1] == channels_of(fmt) == (1 if fmt.codec in (Codec.PCM, Codec.ULAW, Codec.ALAW) else 2)
-    assert abs(len(samples) / rate * 1000 - length_ms) <= 50, len(samples) / rate
+    assert 0 <= excess(samples, rate, length_ms) <= extra_samples_allowed(fmt), len(samples)
+    assert_is_the_asked_audio(data, name, length_ms)
     assert float(np.max(np.abs(samples))) < 0.999, "clipping"
     assert 0.1 < float(np.max(np.abs(samples))) <= 0.95
     assert -26 < dbfs(rms(samples)) < -12
@@ -61,3 +69,14 @@ def test_transcoding_keeps_length_and_changes_rate(target: str) -> None:
     samples, rate = decode(transcode(original, source, fmt), fmt)
     assert rate == fmt.sample_rate and abs(len(samples) / rate - 5.0) <= 0.06
     assert -28 < dbfs(rms(samples)) < -12
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(supported_format_names()), length_ms=st.integers(3000, 4200))
+def test_decoded_length_is_the_asked_length_as_each_codec_allows(name: str, length_ms: int) -> None:
+    """Over every residue of the length modulo the codec's frame: exact, or MP3's whole frames and no more."""
+    fmt = OutputFormat.parse(name)
+    silence = np.zeros((round(length_ms * fmt.sample_rate / 1000), 2), np.float32)
+    samples, rate = decode(b"".join(encode(silence, fmt)), fmt)
+    assert rate == fmt.sample_rate
+    assert 0 <= excess(samples, rate, length_ms) <= extra_samples_allowed(fmt)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from songy.adapters.audio_verification import DecodingAudioVerifier
 from songy.adapters.memory.audio_generator import ScriptedAudioGenerator
 from songy.adapters.memory.blob_store import MemoryBlobStore
 from songy.adapters.memory.event_bus import InProcessEventBus
@@ -42,6 +43,7 @@ from songy.domain.use_cases.resolve_user import ResolveUser
 from songy.domain.use_cases.webhook_endpoints import ManageWebhookEndpoints
 from songy.domain.user import Identity
 from songy.domain.webhooks import MAX_ENDPOINTS_PER_USER
+from songy.ports.audio import EXACT
 from songy.ports.jobs import GenerationJob
 
 TERMINAL_EVENTS = (MusicGenerationCompleted.name, MusicGenerationFailed.name, MusicGenerationCanceled.name)
@@ -86,6 +88,7 @@ class ConcurrencyWorld:
         self.clock = OffsetClock()
         self.ids = Cuid2Ids()
         self.blobs = MemoryBlobStore()
+        self.verifier = DecodingAudioVerifier(self.blobs)
         self.queue = MemoryJobQueue()
         self.ledger = Ledger()
         self.identities: list[Identity] = []
@@ -108,7 +111,9 @@ class ConcurrencyWorld:
         self._retry = retry
 
     def _worker(self, generator: Any) -> ProcessGeneration:
-        return ProcessGeneration(self.uow, generator, self.blobs, self.clock, RetryPolicy(2, timedelta(0)))
+        return ProcessGeneration(
+            self.uow, generator, self.blobs, self.clock, RetryPolicy(2, timedelta(0)), self.verifier
+        )
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.clock.now, lambda: None)
@@ -277,6 +282,8 @@ class ConcurrencyWorld:
 
 class _Failing:
     """A generator whose every call fails with ``error`` after one chunk."""
+
+    tolerance = EXACT
 
     def __init__(self, error: Exception) -> None:
         self._error = error

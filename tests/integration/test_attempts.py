@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from songy.adapters.memory.audio_generator import silence
 from songy.domain.errors import TransientGenerationError
 from songy.domain.music import MusicStatus
 from songy.domain.use_cases.process_generation import Outcome, ProcessGeneration, RetryPolicy
-from songy.ports.audio import AudioSpec
+from songy.ports.audio import EXACT, AudioSpec
 from songy.ports.jobs import GenerationJob
 from tests.integration.concurrency_world import ConcurrencyWorld
 
@@ -23,6 +24,8 @@ pytestmark = pytest.mark.integration
 
 class CountingProvider:
     """Counts calls; fails the first one transiently; holds the others until :attr:`gate` is set."""
+
+    tolerance = EXACT
 
     def __init__(self) -> None:
         self.calls = 0
@@ -35,7 +38,7 @@ class CountingProvider:
             raise TransientGenerationError("provider 503")
         self.started.set()
         await self.gate.wait()
-        yield b"\xff\xfb" * 256
+        yield silence(spec.output_format, spec.length_ms)
 
 
 def test_stale_and_duplicate_deliveries_never_call_the_provider_again(postgres_url: str) -> None:
@@ -49,7 +52,9 @@ def test_stale_and_duplicate_deliveries_never_call_the_provider_again(postgres_u
 
     async def attempts(world: ConcurrencyWorld) -> tuple[int, list[Any]]:
         provider = CountingProvider()
-        worker = ProcessGeneration(world.uow, provider, world.blobs, world.clock, RetryPolicy(2, timedelta(0)))
+        worker = ProcessGeneration(
+            world.uow, provider, world.blobs, world.clock, RetryPolicy(2, timedelta(0)), world.verifier
+        )
         user = await world.new_user()
         music_id = await world.new_track(user)
         first = GenerationJob(music_id, 1)

@@ -274,6 +274,7 @@ async def test_playlist_round_trip_and_cascade_on_music_delete(harness: Harness)
 
 
 async def test_same_name_same_millisecond_gets_distinct_keys_on_sql(harness: Harness) -> None:
+    from songy.adapters.audio_verification import DecodingAudioVerifier
     from songy.adapters.memory.audio_generator import ScriptedAudioGenerator
     from songy.adapters.memory.blob_store import MemoryBlobStore
     from songy.domain.use_cases.process_generation import Outcome, ProcessGeneration, RetryPolicy
@@ -283,7 +284,9 @@ async def test_same_name_same_millisecond_gets_distinct_keys_on_sql(harness: Har
     for music_id in ("k1", "k2", "k3"):
         await harness.new_music(user, music_id)
     blobs = MemoryBlobStore()
-    process = ProcessGeneration(harness.uow, ScriptedAudioGenerator(), blobs, harness.clock, RetryPolicy())
+    process = ProcessGeneration(
+        harness.uow, ScriptedAudioGenerator(), blobs, harness.clock, RetryPolicy(), DecodingAudioVerifier(blobs)
+    )
     outcomes = [await process(GenerationJob(music_id, 1)) for music_id in ("k1", "k2", "k3")]
     assert outcomes == [Outcome.COMPLETED] * 3
     assert len(set(blobs.objects)) == 3

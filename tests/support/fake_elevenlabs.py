@@ -3,7 +3,8 @@
 It checks ``xi-api-key``, the ``output_format`` query and the JSON body like the real service, answers 200 with
 real audio of the requested length and format (chunked, ``song-id`` header), and can be told, through
 ``POST /_control/script``, to answer the next requests with faults: a status code with ElevenLabs' error body,
-latency, or a stream truncated mid-way. ``GET /_control/calls`` lists what it received.
+latency, a stream truncated mid-way, or a whole track of another length (``length_ms``). ``GET /_control/calls``
+lists what it received.
 
 Run standalone: ``python -m tests.support.fake_elevenlabs --port 8765 --api-key test-key``.
 """
@@ -127,7 +128,8 @@ class FakeElevenLabs:
         except (ValueError, KeyError, AssertionError, TypeError) as exc:
             detail = [{"loc": ["body"], "msg": f"invalid request: {exc!r}", "type": "value_error"}]
             return await _json(send, 422, {"detail": detail})
-        audio = b"".join(await asyncio.to_thread(lambda: list(encode(tone(length_ms, fmt.sample_rate), fmt))))
+        produced_ms = int(step.get("length_ms", length_ms))  # a model that misses the asked length
+        audio = b"".join(await asyncio.to_thread(lambda: list(encode(tone(produced_ms, fmt.sample_rate), fmt))))
         truncate_at = int(len(audio) * float(step["truncate"])) if "truncate" in step else None
         response_headers = [
             (b"content-type", CONTENT_TYPES[fmt.codec].encode()),

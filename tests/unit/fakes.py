@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from songy.adapters.audio_verification import DecodingAudioVerifier
 from songy.adapters.memory.audio_generator import ScriptedAudioGenerator
 from songy.adapters.memory.blob_store import MemoryBlobStore
 from songy.adapters.memory.event_bus import InProcessEventBus
@@ -47,7 +48,9 @@ class World:
         )
         self.generate = GenerateMusic(self.uow, resolve, self.ids, self.clock)
         self.status = GetMusicStatus(self.uow, resolve)
-        self.process = ProcessGeneration(self.uow, self.generator, self.blobs, self.clock, self.retry)
+        self.process = ProcessGeneration(
+            self.uow, self.generator, self.blobs, self.clock, self.retry, DecodingAudioVerifier(self.blobs)
+        )
         self.relay = RelayOutbox(self.uow, self.queue, self.events, self.clock, blobs=self.blobs)
         self.reap = ReapStaleGenerations(self.uow, self.clock, self.retry, timedelta(minutes=15))
 

@@ -268,6 +268,7 @@ async def test_same_name_in_the_same_millisecond_gets_distinct_keys() -> None:
 
 async def test_canceled_while_rendering_discards_the_object() -> None:
     from songy.domain.use_cases.manage_music import CancelMusic
+    from songy.ports.audio import AudioSpec
 
     world = World()
     music_id = await world.request()
@@ -276,7 +277,8 @@ async def test_canceled_while_rendering_discards_the_object() -> None:
     music = await world.process._begin(job)
     assert music is not None
     await CancelMusic(world.uow, world.status._resolve_user, world.clock)(ALICE, music_id)
-    await world.blobs.put(music.object_key or "", world.generator.generate(None), "audio/mpeg", {})  # type: ignore[arg-type]
+    spec = AudioSpec(music.prompt, music.length_ms, music.output_format, music.model_id)
+    await world.blobs.put(music.object_key or "", world.generator.generate(spec), "audio/mpeg", {})
     assert await world.process._finish(job, music.object_key or "", "url") == Outcome.SKIPPED
     await world.relay()  # the discard is a durable outbox event
     assert world.blobs.objects == {}

@@ -1,11 +1,14 @@
-"""The audio generator port: a prompt and parameters in, a stream of encoded audio bytes out."""
+"""The audio ports: a generator (a prompt and parameters in, encoded audio bytes out), the check of what was
+stored before a track completes, and the transcoder of downloads."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
+from songy.domain.errors import GenerationError
 from songy.domain.formats import OutputFormat
 
 
@@ -20,13 +23,52 @@ class AudioSpec:
     seed: int | None = None
 
 
+@dataclass(frozen=True)
+class OutputTolerance:
+    """What a generator promises about its output, for the check of the stored object.
+
+    ``length``: how far the decoded length may stray from the asked one, beyond what the codec itself allows
+    (zero: exact). ``deterministic``: the same spec gives the same bytes, so a failed check would fail again and
+    is permanent; otherwise a truncated, undecodable or wrong-length stream is worth another attempt.
+    """
+
+    length: timedelta = timedelta(0)
+    deterministic: bool = True
+
+
+EXACT = OutputTolerance()
+
+
 class AudioGenerator(Protocol):
+    @property
+    def tolerance(self) -> OutputTolerance:
+        """How closely the output matches the spec (see :class:`OutputTolerance`)."""
+        ...
+
     def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
         """Yield the encoded audio in chunks.
 
         Raises :class:`songy.domain.errors.TransientGenerationError` or
         :class:`~songy.domain.errors.PermanentGenerationError`, possibly after some chunks.
         """
+        ...
+
+
+class AudioCheckFailed(GenerationError):
+    """The stored object is not what was asked; ``check`` names the check it failed (``decode``, ``empty``,
+    ``format``, ``sample rate``, ``bitrate``, ``length``)."""
+
+    def __init__(self, check: str, detail: str, *, transient: bool) -> None:
+        super().__init__(f"stored audio failed the {check} check: {detail}")
+        self.check = check
+        self.transient = transient
+
+
+class StoredAudioVerifier(Protocol):
+    async def verify(self, key: str, spec: AudioSpec, tolerance: OutputTolerance) -> None:
+        """Decode the object stored under ``key`` and raise :class:`AudioCheckFailed` unless it is non-empty
+        audio of ``spec``'s format (container and codec, sample rate, MP3 bitrate) and length, within what the
+        codec and ``tolerance`` allow. Storage faults raise the blob store's :class:`GenerationError`."""
         ...
 
 

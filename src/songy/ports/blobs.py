@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import IO, Protocol
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,13 @@ class BlobStore(Protocol):
 
     async def read(self, key: str) -> bytes:
         """The whole object (used for transcoding)."""
+        ...
+
+    async def read_into(self, key: str, sink: IO[bytes]) -> None:
+        """Write the object to ``sink`` chunk by chunk, never holding it whole (used to verify what was stored).
+
+        Raises :class:`songy.domain.errors.GenerationError` subclasses on storage faults.
+        """
         ...
 
     async def delete(self, key: str) -> None: ...

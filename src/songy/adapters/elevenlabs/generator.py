@@ -5,21 +5,27 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from songy.domain.errors import PermanentGenerationError, TransientGenerationError
 from songy.domain.formats import Codec
-from songy.ports.audio import AudioSpec
+from songy.ports.audio import AudioSpec, OutputTolerance
 
 log = logging.getLogger(__name__)
 
 ERROR_BODY_MAX = 16 * 1024
+DEFAULT_LENGTH_TOLERANCE = timedelta(seconds=2)
 
 
 class ElevenLabsAudioGenerator:
-    """Implements :class:`songy.ports.audio.AudioGenerator` against ``{base_url}/v1/music``."""
+    """Implements :class:`songy.ports.audio.AudioGenerator` against ``{base_url}/v1/music``.
+
+    A track may differ from the asked length by ``length_tolerance`` (the model's, not the codec's); the output
+    is not deterministic, so a stored track that is cut short or undecodable is worth another attempt.
+    """
 
     def __init__(
         self,
@@ -29,7 +35,9 @@ class ElevenLabsAudioGenerator:
         *,
         connect_timeout_s: float = 10.0,
         client: httpx.AsyncClient | None = None,
+        length_tolerance: timedelta = DEFAULT_LENGTH_TOLERANCE,
     ) -> None:
+        self.tolerance = OutputTolerance(length_tolerance, deterministic=False)
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
         self._timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s)

@@ -9,11 +9,13 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
+from typing import IO
 from urllib.parse import quote
 
 from songy.domain.errors import PermanentGenerationError, TransientGenerationError
@@ -84,6 +86,16 @@ class LocalFsBlobStore:
 
     async def read(self, key: str) -> bytes:
         return await asyncio.to_thread(self.path_for(key).read_bytes)
+
+    async def read_into(self, key: str, sink: IO[bytes]) -> None:
+        def copy() -> None:
+            with self.path_for(key).open("rb") as source:
+                shutil.copyfileobj(source, sink)
+
+        try:
+            await asyncio.to_thread(copy)
+        except OSError as exc:
+            raise TransientGenerationError(f"reading {key} from local storage failed: {exc}") from exc
 
     async def delete(self, key: str) -> None:
         path = self.path_for(key)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import IO
 
+from songy.domain.errors import TransientGenerationError
 from songy.ports.blobs import SignedUrl, StoredBlob
 
 
@@ -41,6 +43,11 @@ class MemoryBlobStore:
 
     async def read(self, key: str) -> bytes:
         return self.objects[key].data
+
+    async def read_into(self, key: str, sink: IO[bytes]) -> None:
+        if key not in self.objects:
+            raise TransientGenerationError(f"no object {key} in memory")
+        sink.write(self.objects[key].data)
 
     async def delete(self, key: str) -> None:
         self.objects.pop(key, None)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB
+READ_CHUNK = 1024 * 1024
 SPOOL_IN_MEMORY = 1024 * 1024  # a part beyond this is spooled to a temporary file, not held in memory
 METADATA_VALUE_MAX = 1024  # S3 allows 2 KiB of user metadata in all
 PERMANENT_CODES = {
@@ -167,6 +168,18 @@ class S3BlobStore:
         for upload in stale:
             await self._abort(upload["Key"], upload["UploadId"])
         return len(stale)
+
+    async def read_into(self, key: str, sink: IO[bytes]) -> None:
+        response = await self._call("get_object", key, Key=key)
+
+        def copy() -> None:
+            for chunk in response["Body"].iter_chunks(READ_CHUNK):
+                sink.write(chunk)
+
+        try:
+            await asyncio.to_thread(copy)
+        except BotoCoreError as exc:  # the body broke off mid-way (ResponseStreamingError, ReadTimeoutError)
+            raise TransientGenerationError(f"S3 read of {key} from bucket {self.bucket} broke off: {exc}") from exc
 
     def public_url(self, key: str) -> str:
         return f"{self._public_base_url}/{quote(key)}"

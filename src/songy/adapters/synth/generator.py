@@ -13,7 +13,7 @@ from songy.adapters.codecs import Signal, encode
 from songy.adapters.synth.composer import compose
 from songy.adapters.synth.renderer import Renderer
 from songy.adapters.synth.style import read_style
-from songy.ports.audio import AudioSpec
+from songy.ports.audio import EXACT, AudioSpec, OutputTolerance
 
 
 def prompt_seed(prompt: str) -> int:
@@ -39,7 +39,10 @@ def render(spec: AudioSpec) -> np.ndarray:
 
 class SynthAudioGenerator:
     """Implements :class:`songy.ports.audio.AudioGenerator`; the CPU work runs in a thread, and the track is
-    rendered, encoded and handed on block by block, so memory does not grow with its length."""
+    rendered, encoded and handed on block by block, so memory does not grow with its length. Its output is
+    exact and deterministic: the stored track is checked to the sample (within what the codec allows)."""
+
+    tolerance: OutputTolerance = EXACT
 
     async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
@@ -48,7 +51,7 @@ class SynthAudioGenerator:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="songy-synth") as thread:
             signal = await loop.run_in_executor(thread, stream, spec)
             chunks = encode(signal, spec.output_format)
-            sentinel = b""
+            sentinel = object()  # not b"": the encoders yield empty chunks, and the empty bytes object is a singleton
             while True:
                 chunk = await loop.run_in_executor(thread, next, chunks, sentinel)
                 if chunk is sentinel:

@@ -15,7 +15,7 @@ from songy.domain.errors import Conflict, GenerationError, TransientGenerationEr
 from songy.domain.events import ObjectsDiscarded
 from songy.domain.music import Music, MusicStatus
 from songy.domain.naming import music_object_key
-from songy.ports.audio import AudioGenerator, AudioSpec
+from songy.ports.audio import AudioGenerator, AudioSpec, StoredAudioVerifier
 from songy.ports.blobs import BlobStore, StoredBlob
 from songy.ports.jobs import GenerationJob
 from songy.ports.repositories import UnitOfWorkFactory
@@ -61,6 +61,7 @@ class ProcessGeneration:
         blobs: BlobStore,
         clock: Clock,
         retry_policy: RetryPolicy,
+        verifier: StoredAudioVerifier,
         *,
         lease: timedelta = LEASE,
     ) -> None:
@@ -69,6 +70,7 @@ class ProcessGeneration:
         self._blobs = blobs
         self._clock = clock
         self._retry = retry_policy
+        self._verifier = verifier
         self._lease = lease
 
     async def __call__(self, job: GenerationJob) -> Outcome:
@@ -78,15 +80,7 @@ class ProcessGeneration:
         assert music.object_key is not None
         spec = AudioSpec(music.prompt, music.length_ms, music.output_format, music.model_id)
         try:
-            stored = await self._while_leased(
-                job,
-                self._blobs.put(
-                    music.object_key,
-                    self._generator.generate(spec),
-                    music.output_format.content_type,
-                    _metadata(music),
-                ),
-            )
+            stored = await self._while_leased(job, self._store_and_verify(music, spec))
         except LeaseLost:
             return await self._abandon(job, music.object_key)
         except GenerationError as exc:
@@ -95,6 +89,15 @@ class ProcessGeneration:
             log.exception("unexpected error generating music %s", music.id)
             return await self._handle_failure(job, TransientGenerationError(f"internal error: {exc!r}"))
         return await self._finish(job, music.object_key, stored.url)
+
+    async def _store_and_verify(self, music: Music, spec: AudioSpec) -> StoredBlob:
+        """Stream the generator's audio into the blob store, then check what was stored before it can complete."""
+        assert music.object_key is not None
+        stored = await self._blobs.put(
+            music.object_key, self._generator.generate(spec), music.output_format.content_type, _metadata(music)
+        )
+        await self._verifier.verify(music.object_key, spec, self._generator.tolerance)
+        return stored
 
     async def _begin(self, job: GenerationJob) -> Music | None:
         now = self._clock.now()
