@@ -18,7 +18,9 @@ from songy.adapters.synth.generator import SynthAudioGenerator
 from songy.adapters.system import Cuid2Ids, SystemClock
 from songy.adapters.taskiq.broker import build_broker, job_records
 from songy.adapters.taskiq.job_queue import TaskiqJobQueue
+from songy.adapters.webhook_address_guard import AddressGuard
 from songy.adapters.webhook_sender import HttpWebhookSender
+from songy.adapters.webhook_url import WebhookUrlRules
 from songy.domain.use_cases.accounts import GetAccount, GrantCredits
 from songy.domain.use_cases.expire_audio import ExpireAudio
 from songy.domain.use_cases.generate_music import GenerateMusic
@@ -187,9 +189,16 @@ class Container(containers.DeclarativeContainer):
         lease=providers.Callable(lambda s: timedelta(seconds=s.attempt_lease_s), settings),
     )
     private_targets_allowed = providers.Callable(lambda s: s.auth == "dev" or s.webhooks_allow_private, settings)
-    webhook_sender = providers.Singleton(HttpWebhookSender, allow_private=private_targets_allowed)
+    webhook_urls = providers.Singleton(
+        WebhookUrlRules, allow_http=private_targets_allowed, allow_private=private_targets_allowed
+    )
+    webhook_sender = providers.Singleton(
+        HttpWebhookSender,
+        urls=webhook_urls,
+        guard=providers.Singleton(AddressGuard, allow_private=private_targets_allowed),
+    )
     webhook_endpoints = providers.Singleton(
-        ManageWebhookEndpoints, unit_of_work.provider, resolve_user, ids, clock, allow_http=private_targets_allowed
+        ManageWebhookEndpoints, unit_of_work.provider, resolve_user, ids, clock, webhook_urls
     )
     fan_out_webhooks = providers.Singleton(FanOutWebhooks, ids, clock)
     deliver_webhooks = providers.Singleton(DeliverWebhooks, unit_of_work.provider, webhook_sender, clock)

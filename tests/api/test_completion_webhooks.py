@@ -2,70 +2,23 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from songy.adapters.webhook_sender import HttpWebhookSender, is_public
 from songy.domain.webhooks import BACKOFF
 
 from .conftest import Api
+from .webhook_receiver import E, Receiver, deliveries, receiver, register, wait_until
 
-E = "/api/webhook-endpoints"
-
-
-class Receiver:
-    """A local webhook receiver that can be told to fail."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.failing = False
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                if receiver.failing:
-                    self.send_response(503)
-                else:
-                    receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/songy"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+__all__ = ["receiver"]  # the fixture
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-
-
-def register(api: Api, url: str, events: list[str] | None = None, user: str = "user_alice") -> dict[str, Any]:
-    body: dict[str, Any] = {"url": url}
-    if events is not None:
-        body["events"] = events
-    response = api.client.post(E + "/", json=body, headers=api.auth(user))
-    assert response.status_code == 201, response.text
-    return response.json()["data"]
-
-
-def wait_until(condition: Any, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+def settled(api: Api, endpoint: dict[str, Any], user: str = "user_alice") -> list[dict[str, Any]]:
+    """The endpoint's delivery log once it has one delivery and that one has been recorded as succeeded."""
+    wait_until(lambda: [d["status"] for d in deliveries(api, endpoint, user)] == ["succeeded"])
+    return deliveries(api, endpoint, user)
 
 
 def test_completion_is_delivered_signed(api: Api, receiver: Receiver) -> None:
@@ -73,21 +26,32 @@ def test_completion_is_delivered_signed(api: Api, receiver: Receiver) -> None:
     assert endpoint["secret"].startswith("whsec_")
     music_id = api.generate().json()["data"]["musicId"]
     api.wait_for(music_id)
-    wait_until(lambda: receiver.received)
-    headers, body = receiver.received[0]
+    (log,) = settled(api, endpoint)
+    assert log["lastStatusCode"] == 204 and log["attempts"] == 1
+    (hit,) = receiver.hits
+    headers, body = hit.headers, hit.body
     payload = Webhook(endpoint["secret"]).verify(body, headers)  # raises on a bad signature
+    assert headers["webhook-id"] == log["deliveryId"]
     assert payload["type"] == "music.generation.completed"
     assert payload["data"]["musicId"] == music_id and payload["data"]["audioUrl"]
-    log = api.client.get(f"{E}/{endpoint['endpointId']}/deliveries", headers=api.auth()).json()["data"]["items"]
-    assert log[0]["status"] == "succeeded" and log[0]["lastStatusCode"] == 204 and log[0]["attempts"] == 1
 
 
-def test_event_filter_and_other_users_music(api: Api, receiver: Receiver) -> None:
-    register(api, receiver.url, events=["music.generation.failed"])
+def test_an_endpoint_gets_only_the_events_it_subscribed_to(api: Api, receiver: Receiver) -> None:
+    failures_only = register(api, receiver.url + "/failed", events=["music.generation.failed"])
+    completions = register(api, receiver.url + "/completed", events=["music.generation.completed"])
     api.wait_for(api.generate().json()["data"]["musicId"])
+    settled(api, completions)  # the completion was fanned out, and the pass that sent it has been recorded
+    assert deliveries(api, failures_only) == []
+    assert receiver.paths == ["/hooks/songy/completed"]
+
+
+def test_other_users_music_goes_to_its_owner_only(api: Api, receiver: Receiver) -> None:
+    alices = register(api, receiver.url + "/alice", events=["music.generation.completed"])
+    bobs = register(api, receiver.url + "/bob", events=["music.generation.completed"], user="user_bob")
     api.wait_for(api.generate("user_bob").json()["data"]["musicId"], "user_bob")
-    time.sleep(0.5)
-    assert receiver.received == []
+    settled(api, bobs, "user_bob")  # Bob's completion was fanned out and its delivery pass has been recorded
+    assert deliveries(api, alices) == []
+    assert receiver.paths == ["/hooks/songy/bob"]
 
 
 def test_receiver_down_then_up_is_retried(make_api: Any, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,63 +61,49 @@ def test_receiver_down_then_up_is_retried(make_api: Any, receiver: Receiver, mon
     receiver.failing = True
     music_id = api.generate().json()["data"]["musicId"]
     api.wait_for(music_id)
-    route = f"{E}/{endpoint['endpointId']}/deliveries"
-    wait_until(lambda: api.client.get(route, headers=api.auth()).json()["data"]["items"][0]["attempts"] >= 2)
-    pending = api.client.get(route, headers=api.auth()).json()["data"]["items"][0]
+    wait_until(lambda: deliveries(api, endpoint)[0]["attempts"] >= 2)
+    pending = deliveries(api, endpoint)[0]
     assert pending["status"] == "pending" and pending["lastStatusCode"] == 503 and pending["nextAttemptAt"]
     receiver.failing = False
-    wait_until(lambda: receiver.received, timeout=30)
-    done = api.client.get(route, headers=api.auth()).json()["data"]["items"][0]
-    assert done["status"] == "succeeded" and done["attempts"] >= 3
+    wait_until(lambda: deliveries(api, endpoint)[0]["status"] == "succeeded", timeout=30)
+    done = deliveries(api, endpoint)[0]
+    assert done["attempts"] >= 3 and done["lastStatusCode"] == 204
+    assert [hit.headers["webhook-id"] for hit in receiver.hits] == [done["deliveryId"]]
 
 
-def test_registration_validates_and_isolates(api: Api) -> None:
-    for body in (
+@pytest.mark.parametrize(
+    "body",
+    [
         {"url": "ftp://x"},
         {"url": "not a url"},
+        {"url": None},
+        {"url": 443},
+        {},
         {"url": "https://u:p@example.com/"},
+        {"url": "https://example.com:99999/"},
+        {"url": "https://example.com:0/"},
+        {"url": "https://example.com:65536/"},
+        {"url": "https://exa mple.com/"},
+        {"url": "https://example.com/\u0000"},
+        {"url": "https:///hook"},
+        {"url": "https://example.com/" + "x" * 2100},
         {"url": "https://example.com", "events": ["nope"]},
-    ):
-        assert api.client.post(E + "/", json=body, headers=api.auth()).status_code == 400, body
+        {"url": "https://example.com", "events": "music.generation.completed"},
+    ],
+    ids=lambda body: repr(body)[:50],
+)
+def test_a_bad_registration_is_a_400_envelope_naming_the_field(api: Api, body: dict[str, Any]) -> None:
+    response = api.client.post(E + "/", json=body, headers=api.auth())
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert response.json()["success"] is False and error["code"] == "VALIDATION_ERROR"
+    assert {d["field"] for d in error["details"]} <= {"url", "events"} and error["details"]
+    assert api.client.get(E + "/", headers=api.auth()).json()["data"]["items"] == []
+
+
+def test_registration_isolates_users(api: Api) -> None:
     endpoint = register(api, "https://example.com/hook")
     assert api.client.get(f"{E}/{endpoint['endpointId']}/deliveries", headers=api.auth("user_bob")).status_code == 404
     assert api.client.delete(f"{E}/{endpoint['endpointId']}", headers=api.auth("user_bob")).status_code == 404
     listed = api.client.get(E + "/", headers=api.auth()).json()["data"]["items"]
     assert [e["endpointId"] for e in listed] == [endpoint["endpointId"]] and "secret" not in listed[0]
-
-
-def test_production_mode_refuses_plain_http(make_api: Any) -> None:
-    api = make_api()
-    api.container.webhook_endpoints()._allow_http = False
-    response = api.client.post(E + "/", json={"url": "http://example.com/hook"}, headers=api.auth())
-    assert response.status_code == 400
-
-
-@pytest.mark.parametrize(
-    ("address", "public"),
-    [
-        ("127.0.0.1", False),
-        ("10.1.2.3", False),
-        ("192.168.0.1", False),
-        ("169.254.169.254", False),
-        ("::1", False),
-        ("::ffff:127.0.0.1", False),
-        ("0.0.0.0", False),
-        ("93.184.216.34", True),
-    ],
-)
-def test_ssrf_address_classes(address: str, public: bool) -> None:
-    assert is_public(address) is public
-
-
-async def test_sender_refuses_internal_targets_outside_dev_mode() -> None:
-    from datetime import UTC, datetime
-
-    from songy.ports.events import WebhookSendError
-
-    sender = HttpWebhookSender(allow_private=False)
-    with pytest.raises(WebhookSendError, match="non-public"):
-        await sender.send("http://127.0.0.1:9/x", "whsec_" + "A" * 43, "msg_1", b"{}", datetime.now(UTC))
-    with pytest.raises(WebhookSendError, match="non-public"):
-        await sender.send("http://localhost:9/x", "whsec_" + "A" * 43, "msg_1", b"{}", datetime.now(UTC))
-    await sender.aclose()

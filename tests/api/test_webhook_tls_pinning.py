@@ -17,7 +17,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from songy.adapters.webhook_address_guard import AddressGuard
 from songy.adapters.webhook_sender import HttpWebhookSender
+from songy.adapters.webhook_url import WebhookUrlRules
 from songy.ports.events import WebhookSendError
 
 NAME = "hooks.example"  # resolvable nowhere: only the pinned address can reach the server
@@ -89,21 +91,22 @@ def receiver(certs: dict[str, tuple[Path, Path]]) -> Iterator[TlsReceiver]:
     r.server.shutdown()
 
 
-def sender_trusting(cert: Path, monkeypatch: pytest.MonkeyPatch) -> HttpWebhookSender:
-    sender = HttpWebhookSender(allow_private=True, verify=ssl.create_default_context(cafile=str(cert)))
-
-    async def checked_address(host: str, port: int) -> str:
+def sender_trusting(cert: Path) -> HttpWebhookSender:
+    async def dns(host: str, port: int) -> list[str]:
         assert host == NAME
-        return "127.0.0.1"  # what DNS answered when the target was checked
+        return ["127.0.0.1"]  # what DNS answered when the target was checked
 
-    monkeypatch.setattr(sender, "resolve", checked_address)
-    return sender
+    return HttpWebhookSender(
+        urls=WebhookUrlRules(allow_http=True, allow_private=True),
+        guard=AddressGuard(allow_private=True, resolver=dns),
+        verify=ssl.create_default_context(cafile=str(cert)),
+    )
 
 
 async def test_https_goes_to_the_checked_address_with_the_name_as_sni_and_host(
-    receiver: TlsReceiver, certs: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+    receiver: TlsReceiver, certs: dict[str, tuple[Path, Path]]
 ) -> None:
-    sender = sender_trusting(certs[NAME][0], monkeypatch)
+    sender = sender_trusting(certs[NAME][0])
     url = f"https://{NAME}:{receiver.port}/hooks/songy"
     status = await sender.send(url, SECRET, "msg_1", b'{"ok":true}', dt.datetime.now(dt.UTC))
     await sender.aclose()
@@ -111,12 +114,10 @@ async def test_https_goes_to_the_checked_address_with_the_name_as_sni_and_host(
     assert receiver.received == [(f"{NAME}:{receiver.port}", NAME, b'{"ok":true}')]
 
 
-async def test_a_certificate_for_another_name_is_refused(
-    certs: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_certificate_for_another_name_is_refused(certs: dict[str, tuple[Path, Path]]) -> None:
     other = TlsReceiver(*certs["other.example"])
     try:
-        sender = sender_trusting(certs["other.example"][0], monkeypatch)  # trusts that cert, but not for NAME
+        sender = sender_trusting(certs["other.example"][0])  # trusts that cert, but not for NAME
         with pytest.raises(WebhookSendError, match=r"(?i)certificate|hostname"):
             await sender.send(f"https://{NAME}:{other.port}/x", SECRET, "msg_2", b"{}", dt.datetime.now(dt.UTC))
         await sender.aclose()

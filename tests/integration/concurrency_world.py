@@ -20,6 +20,7 @@ from songy.adapters.sql import tables
 from songy.adapters.sql.engine import build_engine
 from songy.adapters.sql.unit_of_work import SqlUnitOfWork
 from songy.adapters.system import Cuid2Ids
+from songy.adapters.webhook_url import WebhookUrlRules
 from songy.domain.credits import cost_of
 from songy.domain.errors import DomainError, PermanentGenerationError, TransientGenerationError
 from songy.domain.events import (
@@ -99,7 +100,8 @@ class ConcurrencyWorld:
         self.delete = DeleteMusic(self.uow, resolve, self.blobs)
         self.grant = GrantCredits(self.uow)
         self.playlists = ManagePlaylists(self.uow, resolve, self.ids, self.clock)
-        self.endpoints = ManageWebhookEndpoints(self.uow, resolve, self.ids, self.clock, allow_http=True)
+        urls = WebhookUrlRules(allow_http=True, allow_private=True)
+        self.endpoints = ManageWebhookEndpoints(self.uow, resolve, self.ids, self.clock, urls)
         self.workers = {
             "complete": self._worker(ScriptedAudioGenerator()),
             "fail": self._worker(_Failing(PermanentGenerationError("the provider rejected the prompt"))),

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 from songy.domain.errors import FieldError, ValidationError
+from songy.ports.events import WebhookUrlPolicy, WebhookUrlRejected
 
 DELIVERABLE_EVENTS = ("music.generation.completed", "music.generation.failed", "music.generation.canceled")
 BACKOFF = (
@@ -20,6 +20,20 @@ BACKOFF = (
 )
 MAX_ENDPOINTS_PER_USER = 10
 URL_MAX_CHARS = 2048
+ERROR_MAX_CHARS = 500
+
+
+def url_shape_problem(url: object) -> str | None:
+    """What is wrong with the shape of an endpoint URL (``None`` when nothing): a string of at most
+    ``URL_MAX_CHARS`` characters, starting ``https://`` or ``http://``, without spaces, control characters or
+    backslashes (which parsers disagree about)."""
+    if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
+        return "must be an absolute http(s) URL"
+    if len(url) > URL_MAX_CHARS:
+        return f"must be at most {URL_MAX_CHARS} characters"
+    if any(c.isspace() or not c.isprintable() or c == "\\" for c in url):
+        return "must not contain spaces, control characters or backslashes"
+    return None
 
 
 class DeliveryStatus(StrEnum):
@@ -41,15 +55,21 @@ class WebhookEndpoint:
         return event_name in (self.events or DELIVERABLE_EVENTS)
 
     @staticmethod
-    def validate(url: Any, events: Any, *, allow_http: bool) -> tuple[str, list[str]]:
-        """Shape checks (the network-level SSRF checks are the sender's job)."""
+    def validate(url: Any, events: Any, policy: WebhookUrlPolicy) -> tuple[str, list[str]]:
+        """The URL as it will be delivered to, and the sorted events; raises :class:`ValidationError`.
+
+        The shape rules live here (a string of at most ``URL_MAX_CHARS`` visible characters with an http(s)
+        scheme); ``policy`` parses the rest (host, port range, credentials, https-only and literal private hosts
+        outside dev mode). Where a name resolves to is judged at each delivery, by the sender."""
         errors = []
-        parts = urlsplit(url) if isinstance(url, str) else None
-        schemes = ("https", "http") if allow_http else ("https",)
-        if parts is None or parts.scheme not in schemes or not parts.hostname or len(url) > URL_MAX_CHARS:
-            errors.append(FieldError("url", f"must be an absolute {' or '.join(schemes)} URL"))
-        elif parts.username or parts.password:
-            errors.append(FieldError("url", "must not carry credentials"))
+        problem = url_shape_problem(url)
+        if problem is not None:
+            errors.append(FieldError("url", problem))
+        else:
+            try:
+                url = policy.check(url)
+            except WebhookUrlRejected as exc:
+                errors.append(FieldError("url", str(exc)))
         chosen = events if events is not None else []
         if not isinstance(chosen, list) or any(e not in DELIVERABLE_EVENTS for e in chosen):
             errors.append(FieldError("events", f"must be a list drawn from {list(DELIVERABLE_EVENTS)}"))
@@ -77,7 +97,7 @@ class WebhookDelivery:
         """One attempt's result: success, a retry after the backoff, or failure when out of attempts."""
         self.attempts += 1
         self.last_status_code = status_code
-        self.last_error = error
+        self.last_error = _printable(error)[:ERROR_MAX_CHARS] if error is not None else None
         if status_code is not None and 200 <= status_code < 300:
             self.status = DeliveryStatus.SUCCEEDED
             self.delivered_at = now
@@ -85,6 +105,11 @@ class WebhookDelivery:
             self.status = DeliveryStatus.FAILED
         else:
             self.next_attempt_at = now + BACKOFF[self.attempts - 1]
+
+
+def _printable(text: str) -> str:
+    """``text`` fit for the delivery log and any database: control characters become spaces."""
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def event_body(event_name: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:

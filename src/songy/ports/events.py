@@ -37,3 +37,13 @@ class WebhookSender(Protocol):
     async def send(self, url: str, secret: str, message_id: str, body: bytes, timestamp: datetime) -> int:
         """POST ``body`` signed per the Standard Webhooks spec; return the HTTP status code."""
         ...
+
+
+class WebhookUrlRejected(Exception):
+    """An endpoint URL Songy will not deliver to; the message says why, in words for the endpoint's owner."""
+
+
+class WebhookUrlPolicy(Protocol):
+    def check(self, url: str) -> str:
+        """The URL as it will be delivered to (normalized); raises :class:`WebhookUrlRejected`."""
+        ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -21,7 +22,7 @@ from songy.domain.webhooks import (
     WebhookEndpoint,
     event_body,
 )
-from songy.ports.events import WebhookSender, WebhookSendError
+from songy.ports.events import WebhookSender, WebhookSendError, WebhookUrlPolicy
 from songy.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from songy.ports.system import Clock, IdGenerator
 
@@ -31,16 +32,16 @@ LEASE = timedelta(minutes=2)
 
 class ManageWebhookEndpoints:
     def __init__(
-        self, uow: UnitOfWorkFactory, resolve_user: ResolveUser, ids: IdGenerator, clock: Clock, *, allow_http: bool
+        self, uow: UnitOfWorkFactory, resolve_user: ResolveUser, ids: IdGenerator, clock: Clock, urls: WebhookUrlPolicy
     ) -> None:
         self._uow = uow
         self._resolve_user = resolve_user
         self._ids = ids
         self._clock = clock
-        self._allow_http = allow_http
+        self._urls = urls
 
     async def register(self, identity: Identity, url: object, events: object) -> WebhookEndpoint:
-        clean_url, clean_events = WebhookEndpoint.validate(url, events, allow_http=self._allow_http)
+        clean_url, clean_events = WebhookEndpoint.validate(url, events, self._urls)
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
         async with self._uow() as uow:
             user = await self._resolve_user(uow, identity)
@@ -99,7 +100,12 @@ class FanOutWebhooks:
 
 
 class DeliverWebhooks:
-    """Send what is due; each attempt is recorded on the delivery (the owner's delivery log)."""
+    """Send what is due; each attempt is recorded on the delivery (the owner's delivery log).
+
+    Deliveries are isolated from one another: they are sent concurrently (one slow receiver does not hold the
+    others back), and whatever goes wrong with one (a refused or unparsable URL, a network error, any exception
+    of the sender) is recorded on that delivery, retried on its schedule and finally FAILED with the reason,
+    while the rest of the pass carries on."""
 
     def __init__(self, uow: UnitOfWorkFactory, sender: WebhookSender, clock: Clock, batch_size: int = 20) -> None:
         self._uow = uow
@@ -121,25 +127,27 @@ class DeliverWebhooks:
             for delivery in due:
                 await uow.webhooks.save_delivery(replace(delivery, next_attempt_at=now + LEASE))
             await uow.commit()
-        for delivery in due:
-            endpoint = endpoints.get(delivery.endpoint_id)
-            if endpoint is None:
-                delivery.record(self._clock.now(), None, "endpoint deleted")
-                delivery.status = DeliveryStatus.FAILED
-            else:
-                await self._attempt(endpoint, delivery)
+        await asyncio.gather(*(self._attempt(endpoints.get(d.endpoint_id), d) for d in due))
         async with self._uow() as uow:
             for delivery in due:
                 await uow.webhooks.save_delivery(delivery)
             await uow.commit()
         return len(due)
 
-    async def _attempt(self, endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> None:
+    async def _attempt(self, endpoint: WebhookEndpoint | None, delivery: WebhookDelivery) -> None:
+        """One send, its outcome recorded on ``delivery``; never raises (bar cancellation)."""
+        if endpoint is None:
+            delivery.record(self._clock.now(), None, "endpoint deleted")
+            delivery.status = DeliveryStatus.FAILED
+            return
         body = json.dumps(delivery.payload, separators=(",", ":")).encode()
         try:
             status = await self._sender.send(endpoint.url, endpoint.secret, delivery.id, body, self._clock.now())
         except WebhookSendError as exc:
             delivery.record(self._clock.now(), None, str(exc))
+        except Exception as exc:  # a fault of one delivery is that delivery's, never the pass's
+            log.warning("webhook %s to endpoint %s raised", delivery.id, endpoint.id, exc_info=True)
+            delivery.record(self._clock.now(), None, f"{exc.__class__.__name__}: {exc}")
         else:
             delivery.record(self._clock.now(), status, None if 200 <= status < 300 else f"HTTP {status}")
-        log.info("webhook %s to %s: %s (attempt %d)", delivery.id, endpoint.url, delivery.status, delivery.attempts)
+        log.info("webhook %s to %s: %s (attempt %d)", delivery.id, endpoint.id, delivery.status, delivery.attempts)
