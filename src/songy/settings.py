@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     s3_region: str = Field("us-east-1", description="AWS region")
     s3_access_key_id: str | None = Field(None, description="unset = boto3's default credential chain")
     s3_secret_access_key: str | None = Field(None, description="secret for s3_access_key_id")
-    s3_public_base_url: str | None = Field(None, description="default: https://{bucket}.s3.amazonaws.com")
+    s3_public_base_url: str | None = Field(
+        None, description="base of the unsigned audioUrl with public_audio; default: https://{bucket}.s3.amazonaws.com"
+    )
     download_url_ttl_s: int = Field(
         3600,
         ge=1,
