@@ -22,6 +22,7 @@ from songy.adapters.webhook_address_guard import AddressGuard
 from songy.adapters.webhook_sender import HttpWebhookSender
 from songy.adapters.webhook_url import WebhookUrlRules
 from songy.domain.use_cases.accounts import GetAccount, GrantCredits
+from songy.domain.use_cases.audio_urls import AudioUrls
 from songy.domain.use_cases.expire_audio import ExpireAudio
 from songy.domain.use_cases.generate_music import GenerateMusic
 from songy.domain.use_cases.get_download_link import GetDownloadLink
@@ -121,6 +122,8 @@ class Container(containers.DeclarativeContainer):
             root=settings.provided.blob_root,
             public_base_url=settings.provided.resolved_public_base_url,
             signing_key=providers.Callable(lambda s: s.resolved_dev_token_secret().encode(), settings),
+            clock=clock,
+            public=settings.provided.public_audio,
         ),
         s3=providers.Singleton(_s3_store, settings),
     )
@@ -171,12 +174,10 @@ class Container(containers.DeclarativeContainer):
     get_music_status = providers.Singleton(
         GetMusicStatus, unit_of_work.provider, resolve_user, reads=read_unit_of_work.provider
     )
+    audio_url_ttl = providers.Callable(lambda s: timedelta(seconds=s.download_url_ttl_s), settings)
+    audio_urls = providers.Singleton(AudioUrls, blob_store, audio_url_ttl, public=settings.provided.public_audio)
     get_download_link = providers.Singleton(
-        GetDownloadLink,
-        get_music_status,
-        blob_store,
-        providers.Singleton(CodecTranscoder),
-        providers.Callable(lambda s: timedelta(seconds=s.download_url_ttl_s), settings),
+        GetDownloadLink, get_music_status, blob_store, providers.Singleton(CodecTranscoder), audio_url_ttl
     )
     process_generation = providers.Singleton(
         ProcessGeneration,
@@ -200,7 +201,7 @@ class Container(containers.DeclarativeContainer):
     webhook_endpoints = providers.Singleton(
         ManageWebhookEndpoints, unit_of_work.provider, resolve_user, ids, clock, webhook_urls
     )
-    fan_out_webhooks = providers.Singleton(FanOutWebhooks, ids, clock)
+    fan_out_webhooks = providers.Singleton(FanOutWebhooks, ids, clock, audio_urls)
     deliver_webhooks = providers.Singleton(DeliverWebhooks, unit_of_work.provider, webhook_sender, clock)
     relay_outbox = providers.Singleton(
         RelayOutbox,

@@ -47,8 +47,21 @@ class Settings(BaseSettings):
     s3_region: str = Field("us-east-1", description="AWS region")
     s3_access_key_id: str | None = Field(None, description="unset = boto3's default credential chain")
     s3_secret_access_key: str | None = Field(None, description="secret for s3_access_key_id")
-    s3_public_base_url: str | None = Field(None, description="default: https://{bucket}.s3.amazonaws.com")
-    download_url_ttl_s: int = Field(3600, ge=1, le=7 * 24 * 3600, description="lifetime of download links")
+    s3_public_base_url: str | None = Field(
+        None, description="base of the unsigned audioUrl with public_audio; default: https://{bucket}.s3.amazonaws.com"
+    )
+    download_url_ttl_s: int = Field(
+        3600,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="lifetime of every signed audio URL: status `audioUrl`, download links, transcoded formats "
+        "(webhooks: this plus their retry schedule); signed afresh on each read",
+    )
+    public_audio: bool = Field(
+        False,
+        description="hand out the stable, unsigned audio URL as `audioUrl` (the seed's public bucket) and serve "
+        "`/files` without a signature: anyone with a URL can listen; make the S3 bucket readable yourself",
+    )
 
     audio_generator: Literal["synth", "elevenlabs"] = Field("synth", description="who renders the audio")
     elevenlabs_api_key: str | None = Field(None, description="sent as `xi-api-key`")

@@ -27,6 +27,7 @@ def test_demo_runs_the_whole_flow_and_writes_a_playable_file(tmp_path: Path) -> 
     result = run("demo", "lofi piano, rainy night, 80 bpm", "--length", "4s", "-o", "demo.mp3", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "COMPLETED" in result.stderr and "Music generation job created successfully" in result.stderr
+    assert "/files/music/" in result.stderr and "signature=" not in result.stderr  # no link credential printed
     samples, rate = decode((tmp_path / "demo.mp3").read_bytes(), OutputFormat.parse("mp3_44100_128"))
     assert rate == 44100 and abs(len(samples) / rate - 4.0) < 0.05
 

@@ -35,7 +35,8 @@ def test_full_flow_completes_and_serves_decodable_audio(api: Api) -> None:
     data = api.wait_for(music_id)
     assert data["status"] == "COMPLETED"
     assert ISO_MS.match(data["updatedAt"]) and data["updatedAt"] >= data["createdAt"]
-    assert re.search(r"/files/music/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z_Test_Song\.mp3$", data["audioUrl"])
+    key = r"/files/music/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z_Test_Song\.mp3"
+    assert re.search(key + r"\?expires=\d+&signature=[0-9a-f]{64}$", data["audioUrl"])  # signed, expiring
     path = data["audioUrl"].split("://", 1)[1].split("/", 1)[1]
     audio = api.client.get("/" + path)
     assert audio.status_code == 200 and audio.headers["content-type"] == "audio/mpeg"

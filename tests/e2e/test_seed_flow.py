@@ -32,12 +32,14 @@ def test_webhook_user_generates_polls_and_downloads(make_stack: Callable[..., St
     assert done["status"] == "COMPLETED", done
     [key] = stack.objects()
     assert key.startswith("music/") and key.endswith("_My_Awesome_Song.mp3")
-    assert done["audioUrl"] == f"{stack.s3_endpoint}/{stack.bucket}/{key}"
+    assert done["audioUrl"].startswith(f"{stack.s3_endpoint}/{stack.bucket}/{key}?")  # a presigned GET
+    assert "X-Amz-Signature=" in done["audioUrl"] and "X-Amz-Expires=3600" in done["audioUrl"]
+    assert httpx.get(f"{stack.s3_endpoint}/{stack.bucket}/{key}").status_code == 403  # the object stays private
 
     link = stack.http.get(f"/api/music-generator/download/{music_id}", headers=stack.auth("user_seed"))
     assert link.status_code == 200
     audio = httpx.get(link.json()["data"]["url"])
-    assert audio.status_code == 200
+    assert audio.status_code == 200 and audio.content == httpx.get(done["audioUrl"]).content
     samples, rate = decode(audio.content, OutputFormat.parse("mp3_44100_128"))
     assert rate == 44100 and abs(len(samples) / rate - 4.0) < 0.1
 

@@ -93,5 +93,6 @@ def run_demo(
             with out.open("wb") as handle:
                 for chunk in download.iter_bytes():
                     handle.write(chunk)
-    print(f"wrote {out} ({out.stat().st_size} bytes) from {status['audioUrl']}", file=sys.stderr)
+    source = status["audioUrl"].split("?", 1)[0]  # the object, not its signature (a credential for an hour)
+    print(f"wrote {out} ({out.stat().st_size} bytes) from {source}", file=sys.stderr)
     return status

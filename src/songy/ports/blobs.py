@@ -60,9 +60,11 @@ class BlobStore(Protocol):
         ...
 
     def public_url(self, key: str) -> str:
-        """The stable URL stored as ``audioUrl``."""
+        """The stable, unsigned URL of the object. It works only where the operator made the audio public
+        (``SONGY_PUBLIC_AUDIO=true``); Songy hands it out only then."""
         ...
 
     async def signed_url(self, key: str, expires_in: timedelta, filename: str | None = None) -> SignedUrl:
-        """An expiring URL for downloading the object (as an attachment named ``filename`` when given)."""
+        """An expiring URL that reads the object: signed over the key, the expiry and ``filename`` (served as an
+        attachment of that name when given, inline otherwise), so none of them can be changed."""
         ...

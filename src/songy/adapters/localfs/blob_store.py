@@ -1,4 +1,9 @@
-"""Blobs as files under a root directory, with metadata in a JSON sidecar, served by the API at ``/files``."""
+"""Blobs as files under a root directory, with metadata in a JSON sidecar, served by the API at ``/files``.
+
+Every ``/files`` URL Songy hands out is signed and expiring: an HMAC-SHA256 over the key, the expiry and the
+variant (the ``download`` file name, empty for playing inline), checked in constant time. Only with ``public``
+(``SONGY_PUBLIC_AUDIO=true``) is an unsigned ``/files`` URL served, as the seed's public bucket was.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -20,10 +26,14 @@ from urllib.parse import quote
 
 from songy.domain.errors import PermanentGenerationError, TransientGenerationError
 from songy.ports.blobs import SignedUrl, StoredBlob
+from songy.ports.system import Clock
 
 META_SUFFIX = ".meta.json"
 UPLOAD_PREFIX = ".upload-"
 UPLOAD_GRACE_S = 1.0  # a temporary file this young may not be locked by its writer yet
+KEY_ALPHABET = re.compile(r"[A-Za-z0-9._/-]{1,1024}")  # what domain/naming.py makes; S3 keys stop at 1024 bytes
+EXPIRES_DIGITS_MAX = 12
+_KEY_DERIVATION = b"songy /files link signatures v1"
 
 
 class InvalidKey(ValueError):
@@ -33,17 +43,34 @@ class InvalidKey(ValueError):
 class LocalFsBlobStore:
     """Writes go to a temporary file and are renamed into place, so a reader never sees half a file. The writer
     holds an exclusive lock on its temporary file until the rename, so a partial file whose lock is free belongs to
-    a dead process (the kernel drops the lock of a killed one) and is removed by :meth:`remove_abandoned_uploads`."""
+    a dead process (the kernel drops the lock of a killed one) and is removed by :meth:`remove_abandoned_uploads`.
 
-    def __init__(self, root: Path, public_base_url: str, signing_key: bytes) -> None:
+    ``signing_key`` is a secret from which the link-signing key is derived (so a signature never reveals or
+    doubles as that secret); ``clock`` decides when a link has expired.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        public_base_url: str,
+        signing_key: bytes,
+        *,
+        clock: Clock | None = None,
+        public: bool = False,
+    ) -> None:
         self.root = root.resolve()
         self._base_url = public_base_url.rstrip("/")
-        self._signing_key = signing_key
+        self._signing_key = hmac.new(signing_key, _KEY_DERIVATION, hashlib.sha256).digest()
+        self._now = clock.now if clock is not None else (lambda: datetime.now(UTC))
+        self.public = public
 
     def path_for(self, key: str) -> Path:
-        """The file of ``key``; raises :class:`InvalidKey` for anything that could escape the root."""
+        """The file of ``key``; raises :class:`InvalidKey` for anything that could escape the root or that no
+        stored key can be (NUL, surrogates, control or non-ASCII characters, ``\\``, sidecars)."""
+        if not KEY_ALPHABET.fullmatch(key):
+            raise InvalidKey(key)
         pure = PurePosixPath(key)
-        if not key or pure.is_absolute() or ".." in pure.parts or "\\" in key or key.endswith(META_SUFFIX):
+        if pure.is_absolute() or ".." in pure.parts or key.endswith(META_SUFFIX):
             raise InvalidKey(key)
         path = (self.root / pure).resolve()
         if self.root not in path.parents:
@@ -143,19 +170,30 @@ class LocalFsBlobStore:
         return json.loads(path.with_name(path.name + META_SUFFIX).read_text())["metadata"]
 
     def public_url(self, key: str) -> str:
+        """The unsigned URL: served only when the store is ``public``."""
         return f"{self._base_url}/files/{quote(key)}"
 
     async def signed_url(self, key: str, expires_in: timedelta, filename: str | None = None) -> SignedUrl:
-        expires_at = datetime.now(UTC) + expires_in
-        expires = int(expires_at.timestamp())
-        url = f"{self.public_url(key)}?expires={expires}&signature={self.sign(key, expires)}"
+        expires = int((self._now() + expires_in).timestamp())
+        url = f"{self.public_url(key)}?expires={expires}"
         if filename:
-            url += f"&download={quote(filename)}"
-        return SignedUrl(url, expires_at)
+            url += f"&download={quote(filename, safe='')}"
+        url += f"&signature={self.sign(key, expires, filename or '')}"
+        return SignedUrl(url, datetime.fromtimestamp(expires, UTC))
 
-    def sign(self, key: str, expires: int) -> str:
-        return hmac.new(self._signing_key, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
+    def sign(self, key: str, expires: int, variant: str = "") -> str:
+        """The signature of ``key`` until ``expires`` (Unix seconds) for ``variant`` (the download name or "")."""
+        message = f"{key}\n{expires}\n{variant}".encode("utf-8", "surrogatepass")
+        return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()
 
-    def verify_signature(self, key: str, expires: int, signature: str) -> bool:
-        fresh = expires >= int(datetime.now(UTC).timestamp())
-        return fresh and hmac.compare_digest(self.sign(key, expires), signature)
+    def authorizes(self, key: str, expires: str | None, signature: str | None, variant: str | None) -> bool:
+        """Whether a request for ``key`` with these query parameters may be served: signed by this store for
+        this key and variant and not yet expired, or unsigned while the store is ``public``. Never raises."""
+        if signature is None:
+            return self.public
+        if expires is None or not (expires.isascii() and expires.isdigit()) or len(expires) > EXPIRES_DIGITS_MAX:
+            return False
+        if int(expires) < self._now().timestamp() or not KEY_ALPHABET.fullmatch(key):
+            return False
+        expected = self.sign(key, int(expires), variant or "").encode()
+        return hmac.compare_digest(expected, signature.encode("utf-8", "surrogatepass"))

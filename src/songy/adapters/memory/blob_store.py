@@ -6,6 +6,7 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO
+from urllib.parse import quote
 
 from songy.domain.errors import TransientGenerationError
 from songy.ports.blobs import SignedUrl, StoredBlob
@@ -65,5 +66,9 @@ class MemoryBlobStore:
         return f"{self._base_url}/{key}"
 
     async def signed_url(self, key: str, expires_in: timedelta, filename: str | None = None) -> SignedUrl:
+        """Shaped like a signed URL (``signature=memory``); nothing checks it."""
         expires_at = (self._now or datetime.now().astimezone()) + expires_in
-        return SignedUrl(f"{self.public_url(key)}?expires={int(expires_at.timestamp())}", expires_at)
+        download = f"&download={quote(filename, safe='')}" if filename else ""
+        return SignedUrl(
+            f"{self.public_url(key)}?expires={int(expires_at.timestamp())}{download}&signature=memory", expires_at
+        )

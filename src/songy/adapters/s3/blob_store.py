@@ -1,4 +1,7 @@
-"""Audio in S3: streamed multipart uploads spooled to disk, the seed's public URL style, presigned downloads.
+"""Audio in S3: streamed multipart uploads spooled to disk, presigned GETs, the seed's public URL style.
+
+Objects are written without an ACL and the bucket is never touched: audio stays as private as the bucket is,
+and is read through presigned GETs (SigV4 over bucket, key, expiry and the response's Content-Disposition).
 
 boto3 is synchronous, so every call runs in a worker thread. botocore errors are mapped here to
 :class:`TransientGenerationError` / :class:`PermanentGenerationError` with a reason that names the bucket.
@@ -18,6 +21,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, EndpointConnectionError
 
+from songy.adapters.content_disposition import attachment
 from songy.domain.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from songy.ports.blobs import SignedUrl, StoredBlob
 
@@ -30,6 +34,7 @@ PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB
 READ_CHUNK = 1024 * 1024
 SPOOL_IN_MEMORY = 1024 * 1024  # a part beyond this is spooled to a temporary file, not held in memory
 METADATA_VALUE_MAX = 1024  # S3 allows 2 KiB of user metadata in all
+PRESIGN_MAX_S = 7 * 24 * 3600  # SigV4 presigned URLs live at most a week
 PERMANENT_CODES = {
     "AccessDenied": "access denied",
     "AllAccessDisabled": "access disabled",
@@ -185,10 +190,10 @@ class S3BlobStore:
         return f"{self._public_base_url}/{quote(key)}"
 
     async def signed_url(self, key: str, expires_in: timedelta, filename: str | None = None) -> SignedUrl:
-        seconds = int(expires_in.total_seconds())
+        seconds = min(int(expires_in.total_seconds()), PRESIGN_MAX_S)
         params = {"Bucket": self.bucket, "Key": key}
         if filename:
-            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+            params["ResponseContentDisposition"] = attachment(filename)
         url = await asyncio.to_thread(
             self._client.generate_presigned_url, "get_object", Params=params, ExpiresIn=seconds
         )

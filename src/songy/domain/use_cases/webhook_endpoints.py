@@ -9,12 +9,15 @@ import logging
 import secrets
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from songy.domain.errors import FieldError, ValidationError, WebhookEndpointNotFound
 from songy.domain.events import DomainEvent
+from songy.domain.use_cases.audio_urls import AudioUrls
 from songy.domain.use_cases.resolve_user import ResolveUser
 from songy.domain.user import Identity
 from songy.domain.webhooks import (
+    BACKOFF,
     DELIVERABLE_EVENTS,
     MAX_ENDPOINTS_PER_USER,
     DeliveryStatus,
@@ -28,6 +31,7 @@ from songy.ports.system import Clock, IdGenerator
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
+RETRY_SCHEDULE = sum(BACKOFF, timedelta())  # from a delivery's first attempt to its last
 
 
 class ManageWebhookEndpoints:
@@ -79,24 +83,45 @@ class ManageWebhookEndpoints:
 
 
 class FanOutWebhooks:
-    """Inside the relay's transaction: one pending delivery per endpoint that wants the event."""
+    """Inside the relay's transaction: one pending delivery per endpoint that wants the event.
 
-    def __init__(self, ids: IdGenerator, clock: Clock) -> None:
+    A completion carries ``audioUrl`` only as ``audio_urls`` gives it: signed here, once for all the event's
+    deliveries, and valid for the audio URL lifetime plus the whole retry schedule, so that even the last retry
+    arrives with a link that works for the full lifetime. Without ``audio_urls`` no ``audioUrl`` is sent.
+    """
+
+    def __init__(self, ids: IdGenerator, clock: Clock, audio_urls: AudioUrls | None = None) -> None:
         self._ids = ids
         self._clock = clock
+        self._audio_urls = audio_urls
 
     async def __call__(self, uow: UnitOfWork, event: DomainEvent) -> int:
         if event.name not in DELIVERABLE_EVENTS:
             return 0
+        endpoints = [e for e in await uow.webhooks.list_endpoints(event.user_id) if e.wants(event.name)]
+        if not endpoints:
+            return 0
         now = self._clock.now()
-        count = 0
-        for endpoint in await uow.webhooks.list_endpoints(event.user_id):
-            if endpoint.wants(event.name):
-                body = event_body(event.name, event.payload(), now)
-                delivery = WebhookDelivery(self._ids.new_id(), endpoint.id, event.user_id, event.name, body, now, now)
-                await uow.webhooks.add_delivery(delivery)
-                count += 1
-        return count
+        payload = await self._payload(uow, event)
+        for endpoint in endpoints:
+            body = event_body(event.name, payload, now)
+            delivery = WebhookDelivery(self._ids.new_id(), endpoint.id, event.user_id, event.name, body, now, now)
+            await uow.webhooks.add_delivery(delivery)
+        return len(endpoints)
+
+    async def _payload(self, uow: UnitOfWork, event: DomainEvent) -> dict[str, Any]:
+        payload = event.payload()
+        if "audio_url" in payload:  # the stored, unsigned URL never leaves: a freshly signed one or none
+            payload["audio_url"] = await self._signed_audio_url(uow, event.music_id)
+        return payload
+
+    async def _signed_audio_url(self, uow: UnitOfWork, music_id: str) -> str | None:
+        if self._audio_urls is None:
+            return None
+        music = await uow.music.get(music_id)
+        if music is None:
+            return None
+        return await self._audio_urls(music, valid_for=self._audio_urls.ttl + RETRY_SCHEDULE)
 
 
 class DeliverWebhooks:

@@ -1,4 +1,8 @@
-"""``/files/{key}``: the local blob store's audio over HTTP, with single-range requests so players can seek."""
+"""``/files/{key}``: the local blob store's audio over HTTP, with single-range requests so players can seek.
+
+A request is served only with a valid, unexpired signature for its key and ``download`` name (403 otherwise,
+whether or not the file exists), or unsigned when ``SONGY_PUBLIC_AUDIO=true``.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
+from songy.adapters.content_disposition import attachment
 from songy.adapters.localfs.blob_store import InvalidKey, LocalFsBlobStore
 
 CHUNK = 64 * 1024
@@ -63,26 +68,29 @@ class FilesController(Controller):
         self,
         request: Request[Any, Any, Any],
         key: FromPath[str],
-        expires: FromQuery[int | None] = None,
+        expires: FromQuery[str | None] = None,
         signature: FromQuery[str | None] = None,
         download: FromQuery[str | None] = None,
     ) -> Response[Any]:
         store: LocalFsBlobStore = request.app.state.container.blob_store()
+        key = key.lstrip("/")
+        if not store.authorizes(key, expires, signature, download):
+            raise HTTPException(status_code=403, detail="audio link missing, expired or invalid")
         try:
-            path = store.path_for(key.lstrip("/"))
+            path = store.path_for(key)
         except InvalidKey:
             raise NotFoundException("file not found") from None
-        if signature is not None and not store.verify_signature(key.lstrip("/"), expires or 0, signature):
-            raise HTTPException(status_code=403, detail="download link expired or invalid")
-        if not path.is_file():
-            raise NotFoundException("file not found")
-        size = path.stat().st_size
+        try:
+            if not path.is_file():
+                raise FileNotFoundError(key)
+            size = path.stat().st_size
+        except OSError:  # missing, a directory, or deleted a moment ago
+            raise NotFoundException("file not found") from None
         byte_range = parse_range(request.headers.get("range"), size)
         headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=3600"}
         if download:
-            safe = "".join(c for c in download if c.isalnum() or c in "._-") or "track"
-            headers["Content-Disposition"] = f'attachment; filename="{safe}"'
-        media_type = store.content_type(key.lstrip("/"))
+            headers["Content-Disposition"] = attachment(download)
+        media_type = store.content_type(key)
         if byte_range is None:
             headers["Content-Length"] = str(size)
             return Stream(_read(path, 0, size - 1), media_type=media_type, headers=headers)

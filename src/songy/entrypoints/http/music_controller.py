@@ -75,15 +75,23 @@ class MusicGeneratorController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Response[dict[str, Any]]:
         size = _int_param("limit", limit, default=20)
-        page = await request.app.state.container.list_music()(identity, status=status, limit=size, cursor=cursor)
-        return ok({"items": [status_view(m) for m in page.items], "nextCursor": page.next_cursor})
+        container = request.app.state.container
+        page = await container.list_music()(identity, status=status, limit=size, cursor=cursor)
+        urls = await container.audio_urls().many(page.items)
+        return ok(
+            {
+                "items": [status_view(m, u) for m, u in zip(page.items, urls, strict=True)],
+                "nextCursor": page.next_cursor,
+            }
+        )
 
     @post("/{music_id:str}/cancel", status_code=200, summary="Cancel a track that is still generating")
     async def cancel(
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
-        music = await request.app.state.container.cancel_music()(identity, music_id[:MUSIC_ID_MAX])
-        return ok(status_view(music), "Music generation canceled")
+        container = request.app.state.container
+        music = await container.cancel_music()(identity, music_id[:MUSIC_ID_MAX])
+        return ok(status_view(music, await container.audio_urls()(music)), "Music generation canceled")
 
     @delete("/{music_id:str}", status_code=200, summary="Delete a track and its stored files (all formats)")
     async def delete_music(
@@ -96,8 +104,9 @@ class MusicGeneratorController(Controller):
     async def status(
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
-        music = await request.app.state.container.get_music_status()(identity, music_id[:MUSIC_ID_MAX])
-        return ok(status_view(music))
+        container = request.app.state.container
+        music = await container.get_music_status()(identity, music_id[:MUSIC_ID_MAX])
+        return ok(status_view(music, await container.audio_urls()(music)))
 
     @get("/download/{music_id:str}", summary="An expiring download URL, optionally in another format")
     async def download(

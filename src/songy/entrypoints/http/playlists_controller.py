@@ -16,7 +16,9 @@ from songy.entrypoints.http.envelope import ok
 from songy.entrypoints.http.presenters import iso_timestamp, status_view
 
 
-def playlist_view(playlist: Playlist, tracks: list[Music] | None = None) -> dict[str, Any]:
+def playlist_view(
+    playlist: Playlist, tracks: list[Music] | None = None, audio_urls: list[str | None] | None = None
+) -> dict[str, Any]:
     view: dict[str, Any] = {
         "playlistId": playlist.id,
         "name": playlist.name,
@@ -25,7 +27,8 @@ def playlist_view(playlist: Playlist, tracks: list[Music] | None = None) -> dict
         "updatedAt": iso_timestamp(playlist.updated_at),
     }
     if tracks is not None:
-        view["tracks"] = [status_view(m) for m in tracks]
+        urls = audio_urls if audio_urls is not None else [None] * len(tracks)
+        view["tracks"] = [status_view(m, u) for m, u in zip(tracks, urls, strict=True)]
     return view
 
 
@@ -53,8 +56,9 @@ class PlaylistsController(Controller):
     async def get_playlist(
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], playlist_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
-        playlist, tracks = await request.app.state.container.playlists().get(identity, playlist_id)
-        return ok(playlist_view(playlist, tracks))
+        container = request.app.state.container
+        playlist, tracks = await container.playlists().get(identity, playlist_id)
+        return ok(playlist_view(playlist, tracks, await container.audio_urls().many(tracks)))
 
     @patch("/{playlist_id:str}", summary="Rename")
     async def rename(

@@ -28,15 +28,16 @@ def created_view(music: Music) -> dict[str, Any]:
     }
 
 
-def status_view(music: Music) -> dict[str, Any]:
-    """The answer to GET status: ``audioUrl`` is null until COMPLETED, ``error`` only when FAILED."""
+def status_view(music: Music, audio_url: str | None) -> dict[str, Any]:
+    """The answer to GET status: ``audioUrl`` (signed by :class:`~songy.domain.use_cases.audio_urls.AudioUrls`,
+    passed in so that presenting does no I/O) is null until COMPLETED, ``error`` only when FAILED."""
     view: dict[str, Any] = {
         "musicId": music.id,
         "name": music.name,
         "status": music.status.value,
         "lengthMs": music.length_ms,
         "outputFormat": music.output_format.name,
-        "audioUrl": music.audio_url if music.status is MusicStatus.COMPLETED else None,
+        "audioUrl": audio_url if music.status is MusicStatus.COMPLETED else None,
         "createdAt": iso_timestamp(music.created_at),
         "updatedAt": iso_timestamp(music.updated_at),
     }

@@ -16,6 +16,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from songy.domain.errors import DomainError, MusicNotFound
 from songy.domain.music import Music
+from songy.domain.use_cases.audio_urls import AudioUrls
 from songy.domain.user import Identity
 from songy.entrypoints.http.auth import current_identity
 from songy.entrypoints.http.presenters import status_view
@@ -45,7 +46,7 @@ class RealtimeController(Controller):
             events = aiter(subscription)
             try:
                 current = await get_status(identity, music_id)
-                yield _message(current)
+                yield await _message(container.audio_urls(), current)
                 while not current.is_terminal:
                     try:
                         event = await asyncio.wait_for(anext(events), KEEPALIVE_S)
@@ -59,7 +60,7 @@ class RealtimeController(Controller):
                     except MusicNotFound:
                         yield ServerSentEventMessage(event="deleted", data=json.dumps({"musicId": music_id}))
                         return
-                    yield _message(current)
+                    yield await _message(container.audio_urls(), current)
             finally:
                 await subscription.close()
 
@@ -90,7 +91,8 @@ class RealtimeController(Controller):
                 except MusicNotFound:
                     await socket.send_json({"type": "deleted", "data": {"musicId": event.music_id}})
                     continue
-                await socket.send_json({"type": "status", "data": status_view(music)})
+                audio_url = await container.audio_urls()(music)
+                await socket.send_json({"type": "status", "data": status_view(music, audio_url)})
         except WebSocketDisconnect:
             pass
         finally:
@@ -107,5 +109,6 @@ async def _drain(socket: WebSocket[Any, Any, Any]) -> None:
             await socket.receive_data(mode="text")
 
 
-def _message(music: Music) -> ServerSentEventMessage:
-    return ServerSentEventMessage(event="status", data=json.dumps(status_view(music)), id=music.updated_at.isoformat())
+async def _message(audio_urls: AudioUrls, music: Music) -> ServerSentEventMessage:
+    data = json.dumps(status_view(music, await audio_urls(music)))
+    return ServerSentEventMessage(event="status", data=data, id=music.updated_at.isoformat())

@@ -51,21 +51,45 @@ function trackItem(music) {
   return li;
 }
 
-async function attachPlayer(li, music) {
-  const link = await call(`/music-generator/download/${music.musicId}`);
+function attachPlayer(li, music) {
+  // audioUrl is signed and expires (SONGY_DOWNLOAD_URL_TTL_S); seeking re-requests it with a Range header
   const playable = music.outputFormat.startsWith("mp3") || music.outputFormat.startsWith("opus") || music.outputFormat.startsWith("wav");
-  if (playable) li.querySelector(".player").innerHTML = `<audio controls preload="metadata" src="${link.url}"></audio>`;
+  if (playable) {
+    const audio = document.createElement("audio");
+    audio.controls = true;
+    audio.preload = "metadata";
+    audio.src = music.audioUrl;
+    audio.addEventListener("error", () => renewAudioUrl(audio, music.musicId));
+    audio.addEventListener("loadedmetadata", () => { audio.dataset.renewed = ""; });
+    li.querySelector(".player").appendChild(audio);
+  }
   const downloads = li.querySelector(".downloads");
   for (const [format, label] of [[music.outputFormat, "original"], ["mp3_44100_192", "MP3"], ["wav_44100", "WAV"], ["opus_48000_128", "Opus"]]) {
     const a = document.createElement("a");
     a.textContent = `Download ${label}`;
     a.dataset.format = format;
-    a.onclick = async () => {
+    a.onclick = async () => {  // a fresh signed link on every click
       const target = await call(`/music-generator/download/${music.musicId}?format=${format}`);
       window.location.href = target.url;
     };
     downloads.appendChild(a);
   }
+}
+
+async function renewAudioUrl(audio, musicId) {
+  // a page open longer than the link's lifetime gets 403: ask the status route for a freshly signed URL, once
+  // per failure, and carry on where the listener was
+  if (audio.dataset.renewed) return;
+  audio.dataset.renewed = "1";
+  const fresh = await call(`/music-generator/status/${musicId}`).catch(() => null);
+  if (!fresh || !fresh.audioUrl) return;
+  const position = audio.currentTime;
+  const wasPlaying = !audio.paused;
+  audio.addEventListener("loadedmetadata", () => {
+    if (position) audio.currentTime = position;
+    if (wasPlaying) audio.play().catch(() => {});
+  }, { once: true });
+  audio.src = fresh.audioUrl;
 }
 
 function upsert(music) {
