@@ -5,6 +5,8 @@ query; the database is never the one to refuse them).
 The routes are enumerated from the Litestar app itself, so a route added later is covered without editing this
 file. Skipped, on purpose: ``/files`` (its signed-URL checks and filename encoding belong to the private-audio
 tests), ``/static`` (files of the package directory), and the ``HEAD``/``OPTIONS`` methods Litestar adds itself.
+``/schema/*`` (Litestar's OpenAPI documentation pages) is run too but answers an unknown page with its own HTML 404,
+so only "no 5xx" is asked of it, not the JSON envelope.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ pytestmark = pytest.mark.integration
 DEV_SECRET = "boundary-secret-" + "b" * 40
 SKIPPED_PREFIXES = ("/files", "/static")
 SKIPPED_METHODS = frozenset({"HEAD", "OPTIONS"})
-EXAMPLES_PER_ROUTE = max(10, settings.default.max_examples // 5)
+HTML_ERROR_PREFIXES = ("/schema",)
+EXAMPLES_PER_ROUTE = settings.default.max_examples
 PARAM = re.compile(r"\{(\w+):\w+\}")
 
 
@@ -210,7 +213,7 @@ def clerk_delivery(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
         email if email is not None else "a@example.com",
         first if first is not None else "Alice",
     )
-    message_id = draw(st.one_of(st.none(), st.sampled_from(["msg_\x00", "m" * 300, "msg_\xe9", " "])))
+    message_id = draw(st.one_of(st.none(), st.sampled_from(["msg_\x00", "m" * 300, "msg_\x7f", " "])))
     body, headers = signed(payload, message_id=message_id)  # json.dumps: "\u0000" and "\ud800" escapes
     return body, headers
 
@@ -295,7 +298,7 @@ def _where(operation: Operation, url: str, response_text: str) -> str:
 def check_answer(operation: Operation, url: str, response: Any) -> None:
     where = _where(operation, url, response.text)
     assert response.status_code < 500, where
-    if response.status_code >= 400:
+    if response.status_code >= 400 and not operation.path.startswith(HTML_ERROR_PREFIXES):
         assert "json" in response.headers.get("content-type", ""), where
         body = response.json()
         assert body["success"] is False, where
