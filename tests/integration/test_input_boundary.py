@@ -49,6 +49,7 @@ SKIPPED_METHODS = frozenset({"HEAD", "OPTIONS"})
 HTML_ERROR_PREFIXES = ("/schema",)
 EXAMPLES_PER_ROUTE = settings.default.max_examples
 PARAM = re.compile(r"\{(\w+):\w+\}")
+UNKNOWN_ID = "z" * 24  # well formed, names nothing: what DELETE routes get when their path is not the hostile input
 
 
 @dataclass(frozen=True)
@@ -188,13 +189,14 @@ def _set(document: Any, path: tuple[Any, ...], value: Any) -> None:
 
 
 @st.composite
-def hostile_json(draw: st.DrawFn, template: dict[str, Any], ids: dict[str, str]) -> bytes:
-    """The template with some of its strings (or one key) hostile, encoded with ``\\u`` escapes or as raw bytes."""
+def hostile_json(draw: st.DrawFn, template: dict[str, Any], ids: dict[str, str], hostile: bool = True) -> bytes:
+    """The template with one of its strings hostile (or a hostile key added), encoded with ``\\u`` escapes or as
+    raw bytes; ``hostile=False`` gives the template as it is (a valid request, so other inputs are reached)."""
     document = json.loads(json.dumps(template).replace("<music_id>", ids["music_id"]))
-    for path in _string_leaves(document):
-        if draw(st.booleans()):
-            _set(document, path, draw(hostile_text))
-    if draw(st.integers(0, 3)) == 0:
+    leaves = list(_string_leaves(document))
+    if hostile and leaves and draw(st.integers(0, 4)) > 0:
+        _set(document, draw(st.sampled_from(leaves)), draw(hostile_text))
+    elif hostile:
         document[draw(hostile_text)] = draw(st.one_of(hostile_text, st.integers()))
     if draw(st.booleans()):
         return json.dumps(document, ensure_ascii=True).encode()  # "\u0000", "\ud800" escapes
@@ -202,10 +204,10 @@ def hostile_json(draw: st.DrawFn, template: dict[str, Any], ids: dict[str, str])
 
 
 @st.composite
-def clerk_delivery(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
+def clerk_delivery(draw: st.DrawFn, hostile: bool = True) -> tuple[bytes, dict[str, str]]:
     """A Clerk event, correctly signed, with hostile strings in its id, email and name (and perhaps svix-id)."""
     kind = draw(st.sampled_from(["user.created", "user.updated", "user.deleted"]))
-    maybe = st.one_of(st.none(), hostile_text)
+    maybe = st.one_of(st.none(), hostile_text) if hostile else st.none()
     clerk_id, email, first = draw(maybe), draw(maybe), draw(maybe)
     payload = clerk_user_event(
         kind,
@@ -213,7 +215,8 @@ def clerk_delivery(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
         email if email is not None else "a@example.com",
         first if first is not None else "Alice",
     )
-    message_id = draw(st.one_of(st.none(), st.sampled_from(["msg_\x00", "m" * 300, "msg_\x7f", " "])))
+    odd_ids = st.sampled_from(["msg_\x00", "m" * 300, "msg_\x7f", " "]) if hostile else st.nothing()
+    message_id = draw(st.one_of(st.none(), odd_ids))
     body, headers = signed(payload, message_id=message_id)  # json.dumps: "\u0000" and "\ud800" escapes
     return body, headers
 
@@ -317,23 +320,28 @@ def check_nothing_poisoned_reached_sql(world: World, what: str) -> None:
 def test_no_input_is_a_server_error_or_reaches_sql_unchecked(
     world: World, operation: Operation, data: st.DataObject
 ) -> None:
-    """Path parameters (a real id or hostile text), the declared query parameters and one more, the
-    Idempotency-Key header, and the JSON body's strings (or a signed Clerk event's): never a 5xx."""
+    """One input hostile at a time (a path parameter, a declared query parameter, an extra one, the
+    Idempotency-Key header, the JSON body or a signed Clerk event), or all of them at once; the others valid, so
+    that the hostile one reaches as deep as it can. Never a 5xx, never a NUL or lone surrogate in SQL."""
+    names = PARAM.findall(operation.path)
+    key = (operation.method, operation.path)
+    has_body = key == CLERK_ROUTE or key in BODIES or operation.method in ("POST", "PUT", "PATCH")
+    slots = [f"path:{n}" for n in names] + [f"query:{n}" for n in operation.query] + ["query:*", "header", "all"]
+    slot = data.draw(st.sampled_from([*slots, "body"] if has_body else slots), label="hostile input")
+
+    def hostile(name: str) -> bool:
+        return slot in (name, "all")
+
     values = {}
-    for name in PARAM.findall(operation.path):
-        real = world.ids.get(name)
-        keep_real = real is not None and operation.method != "DELETE" and data.draw(st.booleans(), label="real id")
-        values[name] = real if keep_real else data.draw(url_part, label=name)
+    for name in names:
+        valid = UNKNOWN_ID if operation.method == "DELETE" else world.ids.get(name, UNKNOWN_ID)
+        values[name] = data.draw(url_part, label=name) if hostile(f"path:{name}") else valid
     path = PARAM.sub(lambda m: values[m.group(1)], operation.path)
     token = world.tokens["admin" if operation.path.startswith("/api/admin") else "user"]
 
-    pairs = []
-    for name in operation.query:
-        if name == "token":
-            pairs.append((name, data.draw(st.one_of(st.just(token), url_part), label="token")))
-        elif data.draw(st.booleans()):
-            pairs.append((name, data.draw(url_part, label=name)))
-    if data.draw(st.booleans()):
+    pairs = [("token", token)] if "token" in operation.query and not hostile("query:token") else []
+    pairs += [(name, data.draw(url_part, label=name)) for name in operation.query if hostile(f"query:{name}")]
+    if hostile("query:*"):
         pairs.append((data.draw(url_part, label="extra name"), data.draw(url_part, label="extra value")))
     url = path + ("?" + "&".join(f"{k}={v}" for k, v in pairs) if pairs else "")
 
@@ -347,17 +355,14 @@ def test_no_input_is_a_server_error_or_reaches_sql_unchecked(
         return
 
     headers: dict[str, Any] = {"Authorization": f"Bearer {token}"}
-    if data.draw(st.booleans()):
+    if hostile("header"):
         headers["Idempotency-Key"] = data.draw(header_value, label="Idempotency-Key")
     body = None
-    key = (operation.method, operation.path)
     if key == CLERK_ROUTE:
-        body, signed_headers = data.draw(clerk_delivery(), label="clerk event")
+        body, signed_headers = data.draw(clerk_delivery(hostile("body")), label="clerk event")
         headers.update(signed_headers)
-    elif key in BODIES:
-        body = data.draw(hostile_json(BODIES[key], world.ids), label="body")
-    elif operation.method in ("POST", "PUT", "PATCH"):
-        body = data.draw(hostile_json(GENERIC_BODY, world.ids), label="body")
+    elif has_body:
+        body = data.draw(hostile_json(BODIES.get(key, GENERIC_BODY), world.ids, hostile("body")), label="body")
     if body is not None:
         headers.setdefault("Content-Type", "application/json")
     response = world.client.request(operation.method, url, content=body, headers=headers)
