@@ -99,7 +99,7 @@ def _query_refusal(scope: Scope) -> Refusal | None:
         if reason := unstorable_reason(name):
             errors.append(FieldError(_shown(name), f"query parameter name {reason}"))
         elif reason := unstorable_reason(value):
-            errors.append(FieldError(name, reason))
+            errors.append(FieldError(_shown(name), reason))
     return ValidationError(errors[:MAX_DETAILS]) if errors else None
 
 
