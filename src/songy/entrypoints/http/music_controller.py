@@ -21,6 +21,8 @@ from songy.entrypoints.http.envelope import ok
 from songy.entrypoints.http.openapi import GenerateMusicBody
 from songy.entrypoints.http.presenters import created_view, iso_timestamp, status_view
 
+MUSIC_ID_MAX = 64
+
 
 class MusicGeneratorController(Controller):
     path = "/api/music-generator"
@@ -80,21 +82,21 @@ class MusicGeneratorController(Controller):
     async def cancel(
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
-        music = await request.app.state.container.cancel_music()(identity, music_id)
+        music = await request.app.state.container.cancel_music()(identity, music_id[:MUSIC_ID_MAX])
         return ok(status_view(music), "Music generation canceled")
 
     @delete("/{music_id:str}", status_code=200, summary="Delete a track and its stored files (all formats)")
     async def delete_music(
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
-        await request.app.state.container.delete_music()(identity, music_id)
+        await request.app.state.container.delete_music()(identity, music_id[:MUSIC_ID_MAX])
         return ok({"musicId": music_id, "deleted": True}, "Music deleted")
 
     @get("/status/{music_id:str}", summary="Status of one of your tracks")
     async def status(
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
-        music = await request.app.state.container.get_music_status()(identity, music_id)
+        music = await request.app.state.container.get_music_status()(identity, music_id[:MUSIC_ID_MAX])
         return ok(status_view(music))
 
     @get("/download/{music_id:str}", summary="An expiring download URL, optionally in another format")
@@ -113,7 +115,7 @@ class MusicGeneratorController(Controller):
                 fmt = OutputFormat.parse(output_format)
             except ValueError as exc:
                 raise ValidationError([FieldError("format", str(exc))]) from None
-        link, served = await request.app.state.container.get_download_link()(identity, music_id, fmt)
+        link, served = await request.app.state.container.get_download_link()(identity, music_id[:MUSIC_ID_MAX], fmt)
         return ok(
             {"musicId": music_id, "format": served.name, "url": link.url, "expiresAt": iso_timestamp(link.expires_at)}
         )
