@@ -81,13 +81,14 @@ def route_operations(app: Litestar) -> list[Operation]:
     return found
 
 
-def _listing_app() -> Litestar:
-    """The app as production builds it (never started: only its routes are read)."""
-    data = Path(tempfile.mkdtemp(prefix="songy-routes-"))
-    return create_app(build_container(Settings(_env_file=None, data_dir=data, dev_token_secret=DEV_SECRET)))  # type: ignore[call-arg]
+def _listed_operations() -> list[Operation]:
+    """The operations of the app as production builds it (never started: only its routes are read)."""
+    with tempfile.TemporaryDirectory(prefix="songy-routes-") as data:
+        config = Settings(_env_file=None, data_dir=Path(data), dev_token_secret=DEV_SECRET)  # type: ignore[call-arg]
+        return route_operations(create_app(build_container(config)))
 
 
-OPERATIONS = route_operations(_listing_app())
+OPERATIONS = _listed_operations()
 
 
 def stable_codes() -> set[str]:
