@@ -102,7 +102,7 @@ def test_queue_dashboard_is_admin_only_and_reports_failures(make_api: Any) -> No
 
 def test_an_unreachable_database_answers_503_in_the_envelope(make_api: Callable[..., Api]) -> None:
     api = make_api(database_url="postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
-    for response in (api.generate(), api.status("m_missing")):
+    for response in (api.generate(), api.status("mmissing")):
         assert response.status_code == 503
         body = response.json()
         assert body["success"] is False and body["error"]["code"] == "DATABASE_UNAVAILABLE"

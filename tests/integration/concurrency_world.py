@@ -161,22 +161,28 @@ class ConcurrencyWorld:
             self.ledger.owner.setdefault(music_id, identity.subject)
 
     # ---- operations ---------------------------------------------------------------------------------------------
-    async def run(self, op: str, identity: Identity, music_id: str, playlist_id: str, other: str) -> str:
-        """Run one operation; its answer is ``"ok"``, an outcome, or the code of an expected domain error."""
+    async def run(
+        self, op: str, identity: Identity, music_id: str, playlist_id: str, other: str, attempt: int | None = None
+    ) -> str:
+        """Run one operation; its answer is ``"ok"``, an outcome, or the code of an expected domain error. A
+        worker's job is for ``attempt``, or for the attempt current when the operation starts."""
         try:
-            return await self._dispatch(op, identity, music_id, playlist_id, other)
+            return await self._dispatch(op, identity, music_id, playlist_id, other, attempt)
         except DomainError as exc:
             if exc.code not in EXPECTED_ERRORS:
                 raise
             return exc.code
 
-    async def _dispatch(self, op: str, identity: Identity, music_id: str, playlist_id: str, other: str) -> str:
+    async def _dispatch(
+        self, op: str, identity: Identity, music_id: str, playlist_id: str, other: str, attempt: int | None
+    ) -> str:
         if op == "cancel":
             await self.cancel(identity, music_id)
         elif op == "delete":
             await self.delete(identity, music_id)
         elif op in self.workers:
-            return str(await self.workers[op](GenerationJob(music_id, await self._current_attempt(music_id))))
+            job = GenerationJob(music_id, attempt or await self._current_attempt(music_id))
+            return str(await self.workers[op](job))
         elif op == "reap":
             return f"reaped {await self.reap()}"
         elif op == "expire":

@@ -20,9 +20,14 @@ class IdempotencyKey:
 
     @classmethod
     def create(cls, key: str, fingerprint: str) -> IdempotencyKey:
-        if not 1 <= len(key) <= KEY_MAX_CHARS or not key.isascii() or not key.isprintable():
-            raise ValidationError([FieldError("Idempotency-Key", "must be 1-255 printable ASCII characters")])
+        check_key(key)
         return cls(key, fingerprint)
+
+
+def check_key(key: str) -> None:
+    """The ``Idempotency-Key`` rule: 1-255 printable ASCII characters (so no NUL, no other script)."""
+    if not 1 <= len(key) <= KEY_MAX_CHARS or not key.isascii() or not key.isprintable():
+        raise ValidationError([FieldError("Idempotency-Key", "must be 1-255 printable ASCII characters")])
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from songy.domain.errors import MusicNotFound
+from songy.domain.ids import is_id
 from songy.domain.music import Music
 from songy.domain.use_cases.resolve_user import ResolveUser
 from songy.domain.user import Identity
@@ -22,6 +23,8 @@ class GetMusicStatus:
         self._resolve_user = resolve_user
 
     async def __call__(self, identity: Identity, music_id: str) -> Music:
+        if not is_id(music_id):
+            raise MusicNotFound()
         async with self._reads() as uow:
             music = await uow.music.get_owned_by_clerk_id(music_id, identity.subject)
         if music is not None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from songy.domain.credits import release_credits
 from songy.domain.errors import FieldError, InvalidTransition, MusicNotFound, ValidationError
 from songy.domain.events import MusicDeleted
+from songy.domain.ids import is_id
 from songy.domain.music import Music, MusicStatus
 from songy.domain.use_cases.resolve_user import ResolveUser
 from songy.domain.user import Identity
@@ -37,7 +38,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, music_id = raw.split("|", 1)
         moment = datetime.fromisoformat(created)
-        if moment.tzinfo is None or not music_id:
+        if moment.tzinfo is None or not is_id(music_id):
             raise ValueError(cursor)
         return moment, music_id
     except (ValueError, UnicodeDecodeError):
@@ -84,6 +85,8 @@ class CancelMusic:
         self._clock = clock
 
     async def __call__(self, identity: Identity, music_id: str) -> Music:
+        if not is_id(music_id):
+            raise MusicNotFound()
         async with self._uow() as uow:
             user = await self._resolve_user(uow, identity)
             music = await uow.music.get_owned(music_id, user.id, for_update=True)
@@ -108,6 +111,8 @@ class DeleteMusic:
         self._blobs = blobs
 
     async def __call__(self, identity: Identity, music_id: str) -> None:
+        if not is_id(music_id):
+            raise MusicNotFound()
         async with self._uow() as uow:
             user = await self._resolve_user(uow, identity)
             music = await uow.music.get_owned(music_id, user.id, for_update=True)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from songy.domain.errors import Conflict, FieldError, MusicNotFound, PlaylistNotFound, TrackNotPlayable, ValidationError
+from songy.domain.ids import is_id
 from songy.domain.music import Music, MusicStatus
 from songy.domain.playlist import Playlist, playlist_name
 from songy.domain.use_cases.resolve_user import ResolveUser
@@ -63,7 +64,7 @@ class ManagePlaylists:
         await self._in_transaction(identity, run)
 
     async def add_track(self, identity: Identity, playlist_id: str, music_id: Any, position: Any) -> Playlist:
-        if not isinstance(music_id, str) or not music_id:
+        if not is_id(music_id):
             raise ValidationError([FieldError("musicId", "must be a musicId")])
         if position is not None and (not isinstance(position, int) or isinstance(position, bool)):
             raise ValidationError([FieldError("position", "must be an integer")])
@@ -101,6 +102,8 @@ class ManagePlaylists:
         return await self._in_transaction(identity, run)
 
     async def _owned(self, uow: UnitOfWork, user: User, playlist_id: str, *, for_update: bool = False) -> Playlist:
+        if not is_id(playlist_id):
+            raise PlaylistNotFound()
         playlist = await uow.playlists.get_owned(playlist_id, user.id, for_update=for_update)
         if playlist is None:
             raise PlaylistNotFound()

@@ -19,6 +19,7 @@ from songy.entrypoints.http.account_controller import AccountController
 from songy.entrypoints.http.envelope import EXCEPTION_HANDLERS
 from songy.entrypoints.http.files_controller import FilesController
 from songy.entrypoints.http.health_controller import HealthController
+from songy.entrypoints.http.input_guard import input_guard
 from songy.entrypoints.http.metrics import metrics, metrics_middleware
 from songy.entrypoints.http.music_controller import MusicGeneratorController
 from songy.entrypoints.http.playlists_controller import PlaylistsController
@@ -83,7 +84,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
-        middleware=[request_id_middleware, metrics_middleware],
+        middleware=[request_id_middleware, metrics_middleware, input_guard(MAX_BODY_BYTES)],
         openapi_config=OpenAPIConfig(
             title="Songy",
             version=__version__,

@@ -21,8 +21,6 @@ from songy.entrypoints.http.envelope import ok
 from songy.entrypoints.http.openapi import GenerateMusicBody
 from songy.entrypoints.http.presenters import created_view, iso_timestamp, status_view
 
-MUSIC_ID_MAX = 64
-
 
 class MusicGeneratorController(Controller):
     path = "/api/music-generator"
@@ -90,14 +88,14 @@ class MusicGeneratorController(Controller):
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
         container = request.app.state.container
-        music = await container.cancel_music()(identity, music_id[:MUSIC_ID_MAX])
+        music = await container.cancel_music()(identity, music_id)
         return ok(status_view(music, await container.audio_urls()(music)), "Music generation canceled")
 
     @delete("/{music_id:str}", status_code=200, summary="Delete a track and its stored files (all formats)")
     async def delete_music(
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
-        await request.app.state.container.delete_music()(identity, music_id[:MUSIC_ID_MAX])
+        await request.app.state.container.delete_music()(identity, music_id)
         return ok({"musicId": music_id, "deleted": True}, "Music deleted")
 
     @get("/status/{music_id:str}", summary="Status of one of your tracks")
@@ -105,7 +103,7 @@ class MusicGeneratorController(Controller):
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity], music_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
         container = request.app.state.container
-        music = await container.get_music_status()(identity, music_id[:MUSIC_ID_MAX])
+        music = await container.get_music_status()(identity, music_id)
         return ok(status_view(music, await container.audio_urls()(music)))
 
     @get("/download/{music_id:str}", summary="An expiring download URL, optionally in another format")
@@ -124,7 +122,7 @@ class MusicGeneratorController(Controller):
                 fmt = OutputFormat.parse(output_format)
             except ValueError as exc:
                 raise ValidationError([FieldError("format", str(exc))]) from None
-        link, served = await request.app.state.container.get_download_link()(identity, music_id[:MUSIC_ID_MAX], fmt)
+        link, served = await request.app.state.container.get_download_link()(identity, music_id, fmt)
         return ok(
             {"musicId": music_id, "format": served.name, "url": link.url, "expiresAt": iso_timestamp(link.expires_at)}
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, post
 
+from songy.domain.profile_limits import check_profile_change
 from songy.entrypoints.http.envelope import error_response, ok
 
 MAX_WEBHOOK_BYTES = 64 * 1024
@@ -26,5 +27,6 @@ class WebhooksController(Controller):
         if len(body) > MAX_WEBHOOK_BYTES:
             return error_response(413, "PAYLOAD_TOO_LARGE", "webhook body too large")
         change = container.clerk_webhooks().verify(body, dict(request.headers))
+        check_profile_change(change)
         result = await container.sync_user()(change)
         return ok({"event": change.kind, "result": result.value})
