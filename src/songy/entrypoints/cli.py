@@ -12,8 +12,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from songy.entrypoints.durations import parse_duration
-from songy.entrypoints.logging_setup import configure_logging
+from songy.entrypoints.logging_setup import configure_logging, redact_also
 from songy.entrypoints.malloc_tuning import cap_malloc_arenas
+from songy.entrypoints.redaction import configured_secrets
 from songy.settings import Settings
 
 DEMO_USER = "user_demo"
@@ -47,6 +48,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = _settings().model_copy(update=overrides)
     cap_malloc_arenas(settings.malloc_arenas)
     container = build_container(settings)
+    if settings.auth == "dev":
+        redact_also(settings.resolved_dev_token_secret())  # generated into data_dir on first use
     print(f"Songy listening on {settings.resolved_public_base_url}  (OpenAPI: /schema)", flush=True)
     if settings.auth == "dev":
         token = container.dev_tokens().mint(DEMO_USER, ttl=timedelta(days=7))
@@ -242,7 +245,9 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
-        configure_logging(json=settings.log_format == "json", level=settings.log_level)
+        configure_logging(
+            json=settings.log_format == "json", level=settings.log_level, secrets=configured_secrets(settings)
+        )
     except ValidationError:
         configure_logging(json=False)
     try:
