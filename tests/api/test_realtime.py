@@ -273,9 +273,11 @@ def test_websocket_with_a_refused_token_is_closed_with_4401(
     given = token(live)
     query = f"?token={given}" if given is not None else ""
     # the handshake succeeds (a browser cannot read a refused handshake's status), then the close code tells
-    with ws_connect(f"{live.server.ws_url}/api/music-generator/ws{query}") as ws:
-        with pytest.raises(ConnectionClosedError) as closed:
-            ws.recv(timeout=10)
+    with (
+        ws_connect(f"{live.server.ws_url}/api/music-generator/ws{query}") as ws,
+        pytest.raises(ConnectionClosedError) as closed,
+    ):
+        ws.recv(timeout=10)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4401
     assert closed.value.rcvd.reason == "UNAUTHORIZED"

@@ -4,10 +4,7 @@ stream at once and the process exits 0 within seconds, with no traceback (SIGTER
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -19,53 +16,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from tests.support.moto import free_port
 from tests.support.redis_server import RedisServer
+from tests.support.songy_serve import Serve
 
 pytestmark = pytest.mark.e2e
 
-SONGY = str(Path(sys.executable).with_name("songy"))
 STREAMS = 50
-
-
-class Serve:
-    """``songy serve`` on a free loopback port, its output in a file."""
-
-    def __init__(self, workdir: Path, **env: str) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.output = workdir / "serve.log"
-        self.env = {
-            **os.environ,
-            "SONGY_DATA_DIR": str(workdir / "data"),
-            "SONGY_PORT": str(self.port),
-            "SONGY_OUTBOX_POLL_INTERVAL_S": "0.1",
-            **env,
-        }
-        with self.output.open("wb") as out:
-            self.process = subprocess.Popen([SONGY, "serve"], env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base_url}/health/live", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError("songy serve did not start:\n" + self.log())
-            time.sleep(0.1)
-
-    def log(self) -> str:
-        return self.output.read_text(errors="replace")
-
-    def token(self, user: str) -> str:
-        done = subprocess.run([SONGY, "token", "--user", user], env=self.env, capture_output=True, text=True, check=True)
-        return done.stdout.strip()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"(?i)([\"'](?:{_SECRET_NAME})[\"']\s*:\s*[\"']){_NOT_DONE}[^\"'\\]+"), rf"\1{REDACTED}"),
     # headers that carry a credential, as a line "Name: value"
     (re.compile(rf"(?i)\b((?:{_SECRET_HEADER}):[ \t]*){_NOT_DONE}[^\r\n\"']+"), rf"\1{REDACTED}"),
+    # a signature printed on its own ("Signature:\n<hex>", as botocore logs it at DEBUG)
+    (re.compile(rf"(?i)\b(signature:\s*){_NOT_DONE}[A-Za-z0-9+/=_-]{{16,}}"), rf"\1{REDACTED}"),
     # Svix / Standard Webhooks secrets, secret API keys (Clerk, ElevenLabs, Stripe style)
     (re.compile(r"\bwhsec_[A-Za-z0-9+/=_-]+"), f"whsec_{REDACTED}"),
     (re.compile(r"\bsk_[A-Za-z0-9_]{16,}"), f"sk_{REDACTED}"),
