@@ -282,6 +282,9 @@ ODD_NAMES = [
 def test_odd_download_names_are_encoded_not_500(api: Api, track: dict[str, Any], name: str) -> None:
     url = signed(api, key_of(track["audioUrl"]), timedelta(minutes=5), name)
     response = api.client.get(local(url))
+    if "\x00" in name:  # the input guard refuses NUL in any query parameter, signed or not
+        assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_ERROR"
+        return
     assert response.status_code == 200, response.text
     disposition = response.headers["content-disposition"]
     assert disposition.isascii() and "\r" not in disposition and "\n" not in disposition

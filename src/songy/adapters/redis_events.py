@@ -30,7 +30,15 @@ class RedisEventBus:
     def subscribe(self, user_id: str) -> Subscription:
         return self._local.subscribe(user_id)
 
+    def subscriber_count(self) -> int:
+        return self._local.subscriber_count()
+
+    def close_subscriptions(self) -> None:
+        """Close every local subscription now and each later one at once (the process is shutting down)."""
+        self._local.close_subscriptions()
+
     async def start(self) -> None:
+        await self._local.start()
         self._listener = asyncio.create_task(self._listen(), name="songy-event-listener")
 
     async def stop(self) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from songy.entrypoints.durations import parse_duration
-from songy.entrypoints.logging_setup import configure_logging
+from songy.entrypoints.logging_setup import configure_logging, redact_also
 from songy.entrypoints.malloc_tuning import cap_malloc_arenas
+from songy.entrypoints.redaction import configured_secrets
 from songy.settings import Settings
 
 DEMO_USER = "user_demo"
@@ -37,14 +38,18 @@ def _dev_token(settings: Settings, user: str, ttl: timedelta, roles: tuple[str, 
 
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
 
     from songy.container import build_container
     from songy.entrypoints.http.app import create_app
+    from songy.entrypoints.http.server import SongyServer
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = _settings().model_copy(update=overrides)
     cap_malloc_arenas(settings.malloc_arenas)
     container = build_container(settings)
+    if settings.auth == "dev":
+        redact_also(settings.resolved_dev_token_secret())  # generated into data_dir on first use
     print(f"Songy listening on {settings.resolved_public_base_url}  (OpenAPI: /schema)", flush=True)
     if settings.auth == "dev":
         token = container.dev_tokens().mint(DEMO_USER, ttl=timedelta(days=7))
@@ -54,7 +59,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     # show up as pauses in the tail latency (bench/api.py: GET status p99 at 16 connections 90 -> 34 ms)
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, log_config=None)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=args.log_level, log_config=None, lifespan="on"
+    )
+    server = SongyServer(config, app.state.runtime)
+    server.run()
+    if not server.started:
+        raise SystemExit(STARTUP_FAILURE)
 
 
 def cmd_worker(_: argparse.Namespace) -> None:
@@ -234,7 +245,9 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
-        configure_logging(json=settings.log_format == "json", level=settings.log_level)
+        configure_logging(
+            json=settings.log_format == "json", level=settings.log_level, secrets=configured_secrets(settings)
+        )
     except ValidationError:
         configure_logging(json=False)
     try:

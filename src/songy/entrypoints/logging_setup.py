@@ -1,19 +1,40 @@
 """Structured logs: every stdlib log record rendered by structlog, as JSON lines in production or readable
 console lines in the embedded default, carrying the context bound for the request or job (``request_id``,
-``music_id``, ``attempt``)."""
+``music_id``, ``attempt``). Every rendered line, tracebacks included, is redacted last (see redaction.py), so no
+call site has to remember which of its values are secret."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterable
 from typing import TextIO
 
 import structlog
 
+from songy.entrypoints.redaction import Redactor
+
 CONTEXT_KEYS = ("request_id", "music_id", "attempt")
 
 
-def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None = None) -> None:
+REDACTOR = Redactor()
+
+
+def redact_also(*secrets: str | None) -> None:
+    """Keep these values out of every log line from now on (e.g. a secret generated after start-up)."""
+    REDACTOR.add(*secrets)
+
+
+def _redact(_: object, __: str, rendered: str) -> str:
+    return REDACTOR(rendered)
+
+
+def configure_logging(
+    *, json: bool, level: str = "INFO", stream: TextIO | None = None, secrets: Iterable[str | None] = ()
+) -> None:
+    """Route every stdlib and structlog record (and warnings) through one redacting handler on the root logger;
+    ``secrets`` are values to keep out of the logs besides what is shaped like a credential."""
+    redact_also(*secrets)
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -29,6 +50,7 @@ def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None 
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             renderer,
+            _redact,  # type: ignore[list-item]  # the last processor takes the rendered line
         ],
     )
     handler = logging.StreamHandler(stream or sys.stderr)
@@ -38,6 +60,7 @@ def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None 
     root.setLevel(level)
     for noisy in ("alembic.runtime.plugins", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.captureWarnings(True)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

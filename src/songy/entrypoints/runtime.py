@@ -28,6 +28,7 @@ class Runtime:
         self.run_background = run_background
         self._receiver: asyncio.Task[None] | None = None
         self._finish = asyncio.Event()
+        self._hurry = asyncio.Event()
 
     async def start(self) -> None:
         settings = self.container.settings()
@@ -70,25 +71,53 @@ class Runtime:
         except Exception:
             log.exception("recovery at start-up failed; the housekeeping passes will try again")
 
+    def close_streams(self) -> None:
+        """End every SSE and WebSocket stream of this process now (and refuse new ones): called as soon as a
+        stop signal arrives, because the server waits for open connections before it runs :meth:`stop`."""
+        self.container.event_bus().close_subscriptions()
+
+    def hurry(self) -> None:
+        """Stop waiting for running jobs (a second stop signal): :meth:`stop` cancels them and finishes."""
+        self._hurry.set()
+
     async def stop(self) -> None:
+        self.close_streams()
         if self.run_background:
             await self.container.outbox_notifications().stop()
             await self.container.background().stop()
         broker = self.container.broker()
+        grace = self.container.settings().worker_shutdown_grace_s
         if self._receiver is not None:
             # stop taking jobs, let running ones finish within the grace period; the rest stay unacknowledged
             # and Redis hands them to another worker
             self._finish.set()
-            try:
-                await asyncio.wait_for(self._receiver, timeout=self.container.settings().worker_shutdown_grace_s + 5)
-            except (TimeoutError, asyncio.CancelledError):
-                self._receiver.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._receiver
+            if not await self._within(self._receiver, grace + 5):
+                await _cancel(self._receiver)
         if isinstance(broker, InMemoryBroker):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(broker.wait_all(), timeout=30)
+            waiting = asyncio.ensure_future(broker.wait_all())
+            if not await self._within(waiting, grace):
+                await _cancel(waiting)
+                # a cancelled render stays GENERATING and is picked up again after the restart
+                for job in list(getattr(broker, "_running_tasks", ())):
+                    await _cancel(job)
         await broker.shutdown()
         await self.container.event_bus().stop()
         await self.container.engine().dispose()
         log.info("songy runtime stopped")
+
+    async def _within(self, task: asyncio.Future[None], seconds: float) -> bool:
+        """Wait for ``task`` up to ``seconds`` or until :meth:`hurry`; whether it finished."""
+        hurried = asyncio.ensure_future(self._hurry.wait())
+        try:
+            await asyncio.wait({task, hurried}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            hurried.cancel()
+        if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+            log.error("%s ended with an error while stopping", task, exc_info=error)
+        return task.done()
+
+
+async def _cancel(task: asyncio.Future[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task

@@ -14,7 +14,13 @@ class EventPublisher(Protocol):
 
 
 class EventSubscription(Protocol):
+    """The events of one user from the moment of subscribing, until closed."""
+
     def __aiter__(self) -> AsyncIterator[DomainEvent]: ...
+
+    async def next(self) -> DomainEvent | None:
+        """The next event, or ``None`` once closed; safe to cancel (a timeout loses no event)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -23,6 +29,14 @@ class EventBus(EventPublisher, Protocol):
     """Publishes events to every process; :meth:`subscribe` hears those of one user, from any process."""
 
     def subscribe(self, user_id: str) -> EventSubscription: ...
+
+    def subscriber_count(self) -> int:
+        """Subscriptions open in this process."""
+        ...
+
+    def close_subscriptions(self) -> None:
+        """End every subscription of this process now, and each later one at once (shutting down)."""
+        ...
 
     async def start(self) -> None: ...
 

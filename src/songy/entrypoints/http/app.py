@@ -84,6 +84,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,  # Songy's own (logging_setup.py: structured, redacted); Litestar's would replace it
         middleware=[request_id_middleware, metrics_middleware, input_guard(MAX_BODY_BYTES)],
         openapi_config=OpenAPIConfig(
             title="Songy",

@@ -113,13 +113,36 @@ function connectLive() {
   state.socket = socket;
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);
-    if (message.type === "ready") $("live").classList.add("on");
+    if (message.type === "ready") {
+      $("live").classList.add("on");
+      state.retry = 0;
+    }
     if (message.type === "status") upsert(message.data);
   };
-  socket.onclose = () => {
+  socket.onclose = (event) => {
     $("live").classList.remove("on");
+    if (event.code === 4401) {  // the token was refused (expired or forged): ask for a new one
+      askForToken("Your session has expired: paste a new token to go on.");
+      return;
+    }
     if (!state.poll) state.poll = setInterval(pollGenerating, 3000);  // fall back to the seed's polling
+    // the server went away (1001 when it shuts down) or the network did: come back, more slowly each time
+    state.retry = Math.min((state.retry || 0) + 1, 6);
+    setTimeout(() => { if (state.token && state.socket === socket) connectLive(); }, 1000 * 2 ** state.retry);
   };
+}
+
+function askForToken(message) {
+  state.token = "";
+  localStorage.removeItem("songy.token");
+  if (state.poll) clearInterval(state.poll);
+  state.poll = null;
+  $("app").hidden = true;
+  $("account").hidden = true;
+  $("signin").hidden = false;
+  $("signin-error").textContent = message;
+  $("token").value = "";
+  $("token").focus();
 }
 
 async function pollGenerating() {
