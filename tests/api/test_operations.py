@@ -262,9 +262,16 @@ def test_queue_dashboard_is_admin_only_and_reports_failures(make_api: Any) -> No
     done = api.generate().json()["data"]["musicId"]
     api.wait_for(done)
     assert api.client.get("/api/admin/queue", headers=api.auth()).status_code == 403
-    response = api.client.get("/api/admin/queue", headers=admin_headers(api))
-    assert response.status_code == 200
-    data = response.json()["data"]
+
+    def dashboard() -> dict[str, Any]:
+        response = api.client.get("/api/admin/queue", headers=admin_headers(api))
+        assert response.status_code == 200
+        return dict(response.json()["data"])
+
+    # a job's record is written just after its track turns terminal: wait for both records
+    wait_until(lambda: sum(dashboard()["jobs"]["outcomes"].values()) >= 2, "both jobs recorded")
+    data = dashboard()
+    assert data["dependencies"] == {"database": "ok", "queue": "ok", "blobStore": "ok"}
     assert data["counts"]["FAILED"] == 1 and data["counts"]["COMPLETED"] == 1
     assert data["failures"][0]["musicId"] == failed and "rejected" in data["failures"][0]["reason"]
     assert data["jobs"]["outcomes"] == {"failed": 1, "completed": 1}

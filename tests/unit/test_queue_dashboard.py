@@ -12,6 +12,7 @@ from songy.adapters.memory.unit_of_work import MemoryDatabase, MemoryUnitOfWork
 from songy.domain.errors import DatabaseUnavailable
 from songy.domain.use_cases.check_dependencies import CheckDependencies
 from songy.domain.use_cases.queue_dashboard import QueueDashboard
+from songy.entrypoints.metrics_sampler import MetricsSampler
 from songy.ports.jobs import JobRun
 
 
@@ -83,3 +84,57 @@ async def test_a_hanging_or_unbuildable_dependency_is_reported_within_the_timeou
         "unbuildable": "RuntimeError: S3 client: no region",
         "queue": "ok",
     }
+
+
+class Switch:
+    """A dependency an operator can take down and bring back."""
+
+    def __init__(self) -> None:
+        self.up = True
+
+    async def check(self) -> None:
+        if not self.up:
+            raise ConnectionError("refused")
+
+
+def gauges(sampler: MetricsSampler) -> dict[str, float]:
+    return {
+        sample.name + "".join(f"[{v}]" for v in sample.labels.values()): sample.value
+        for family in sampler.collect()
+        for sample in family.samples
+    }
+
+
+async def test_the_sampler_serves_the_last_counts_while_the_database_is_down_and_recovers() -> None:
+    db, clock, database, redis = MemoryDatabase(), FixedClock(), Switch(), Switch()
+
+    def uow() -> MemoryUnitOfWork:
+        if not database.up:
+            raise DatabaseUnavailable()
+        return MemoryUnitOfWork(db, clock.now, lambda: None)
+
+    checks = CheckDependencies({"database": lambda: database, "queue": lambda: redis, "blobStore": MemoryBlobStore})
+    sampler = MetricsSampler(QueueDashboard(uow, History(), clock, checks), interval_s=60, redis_configured=True)
+    assert gauges(sampler) == {}  # nothing sampled yet: nothing claimed
+
+    await sampler.sample()
+    up = gauges(sampler)
+    assert up["songy_database_up"] == up["songy_redis_up"] == up["songy_blob_store_up"] == 1
+    assert up["songy_queue_depth"] == 0 and up["songy_music[COMPLETED]"] == 0
+
+    database.up = redis.up = False
+    await sampler.sample()
+    down = gauges(sampler)
+    assert down["songy_database_up"] == down["songy_redis_up"] == 0 and down["songy_blob_store_up"] == 1
+    assert down["songy_queue_depth"] == 0  # the last value read, not a made-up one
+    assert down["songy_metrics_sample_timestamp_seconds"] == up["songy_metrics_sample_timestamp_seconds"]
+
+    database.up = redis.up = True
+    await sampler.sample()
+    assert gauges(sampler)["songy_database_up"] == gauges(sampler)["songy_redis_up"] == 1
+
+
+async def test_without_redis_there_is_no_redis_gauge() -> None:
+    sampler = MetricsSampler(dashboard(History()), interval_s=60, redis_configured=False)
+    await sampler.sample()
+    assert "songy_redis_up" not in gauges(sampler) and gauges(sampler)["songy_blob_store_up"] == 1

@@ -19,6 +19,7 @@ from songy.domain.use_cases.check_dependencies import OK
 from songy.domain.use_cases.queue_dashboard import QueueDashboard, QueueSnapshot
 
 log = logging.getLogger(__name__)
+STOP_GRACE_S = 3.0
 
 # dependency check name -> gauge; the queue is Redis in production (none to watch with the in-process queue)
 UP_GAUGES = {
@@ -38,6 +39,7 @@ class MetricsSampler:
         self._interval_s = interval_s
         self._up_gauges = {k: v for k, v in UP_GAUGES.items() if k != "queue" or redis_configured}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.latest: QueueSnapshot | None = None
         self.read_at: float | None = None  # Unix time of the last sample that read the database
         self.samples = 0
@@ -45,14 +47,21 @@ class MetricsSampler:
     def start(self) -> None:
         global _current
         _current = self
-        self._task = asyncio.create_task(self._sample_forever(), name="songy-metrics-sampler")
+        self._stopping = asyncio.Event()
+        self._task = asyncio.create_task(self._sample_until_stopped(), name="songy-metrics-sampler")
 
     async def stop(self) -> None:
+        """Let a sample in flight finish (up to ``STOP_GRACE_S``; cancelling a database read half way can leave
+        its pooled connection to be closed after the loop is gone), then end the loop."""
         global _current
         if _current is self:
             _current = None
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stopping.set()
+        _, pending = await asyncio.wait({task}, timeout=STOP_GRACE_S)
+        if pending:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -72,10 +81,12 @@ class MetricsSampler:
             self.read_at = time.time()
         self.samples += 1
 
-    async def _sample_forever(self) -> None:
-        while True:
+    async def _sample_until_stopped(self) -> None:
+        while not self._stopping.is_set():
             await self.sample()
-            await asyncio.sleep(self._interval_s)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._interval_s):
+                    await self._stopping.wait()
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snapshot = self.latest
