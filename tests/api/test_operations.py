@@ -153,6 +153,14 @@ def test_metrics_and_the_dashboard_answer_while_redis_is_down(make_api: Callable
         redis.stop()
 
 
+def test_metrics_and_the_dashboard_answer_when_redis_was_never_reachable(make_api: Callable[..., Api]) -> None:
+    api = make_api(redis_url=f"redis://127.0.0.1:{free_port()}/0", metrics_sample_interval_s=0.05)  # nothing there
+    wait_until(lambda: metric(scrape(api), "songy_redis_up", -1.0) == 0, "songy_redis_up 0")
+    dashboard = api.client.get("/api/admin/queue", headers=admin_headers(api))
+    assert dashboard.status_code == 200 and dashboard.json()["data"]["dependencies"]["queue"] != "ok"
+    assert api.client.get("/health/ready").status_code == 503
+
+
 def test_embedded_mode_has_no_redis_gauge(make_api: Callable[..., Api]) -> None:
     api = make_api(metrics_sample_interval_s=0.05)
     wait_until(lambda: "songy_database_up 1.0" in scrape(api), "the first sample")

@@ -42,7 +42,6 @@ class MetricsSampler:
         self._stopping = asyncio.Event()
         self.latest: QueueSnapshot | None = None
         self.read_at: float | None = None  # Unix time of the last sample that read the database
-        self.samples = 0
 
     def start(self) -> None:
         global _current
@@ -79,7 +78,6 @@ class MetricsSampler:
             self.latest = replace(self.latest, dependencies=snapshot.dependencies)
         if snapshot.database_read:
             self.read_at = time.time()
-        self.samples += 1
 
     async def _sample_until_stopped(self) -> None:
         while not self._stopping.is_set():
