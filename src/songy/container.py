@@ -11,6 +11,7 @@ from songy.adapters.codecs import CodecTranscoder
 from songy.adapters.devauth.tokens import DevTokens
 from songy.adapters.localfs.blob_store import LocalFsBlobStore
 from songy.adapters.memory.event_bus import InProcessEventBus
+from songy.adapters.sql.database_check import SqlDatabaseCheck
 from songy.adapters.sql.engine import build_engine, reader_engine
 from songy.adapters.sql.notifications import OutboxNotifications
 from songy.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -23,6 +24,7 @@ from songy.adapters.webhook_sender import HttpWebhookSender
 from songy.adapters.webhook_url import WebhookUrlRules
 from songy.domain.use_cases.accounts import GetAccount, GrantCredits
 from songy.domain.use_cases.audio_urls import AudioUrls
+from songy.domain.use_cases.check_dependencies import CheckDependencies
 from songy.domain.use_cases.expire_audio import ExpireAudio
 from songy.domain.use_cases.generate_music import GenerateMusic
 from songy.domain.use_cases.get_download_link import GetDownloadLink
@@ -39,6 +41,8 @@ from songy.domain.use_cases.sync_user import SyncUser
 from songy.domain.use_cases.webhook_endpoints import DeliverWebhooks, FanOutWebhooks, ManageWebhookEndpoints
 from songy.entrypoints.background import BackgroundLoops, OutboxSignal
 from songy.entrypoints.logging_setup import current_request_id
+from songy.entrypoints.metrics_exposition import MetricsPortServer
+from songy.entrypoints.metrics_sampler import MetricsSampler
 from songy.settings import Settings
 
 
@@ -220,7 +224,22 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(lambda s: timedelta(seconds=s.reaper_deadline_s), settings),
     )
     job_history = providers.Singleton(job_records, broker)
-    queue_dashboard = providers.Singleton(QueueDashboard, unit_of_work.provider, job_history, clock)
+    # each check resolves its dependency when it runs (a provider, not an instance): a replaced one is checked
+    database_check = providers.Factory(SqlDatabaseCheck, engine)
+    check_dependencies = providers.Singleton(
+        CheckDependencies,
+        providers.Dict(database=database_check.provider, queue=job_queue.provider, blobStore=blob_store.provider),
+    )
+    queue_dashboard = providers.Singleton(
+        QueueDashboard, read_unit_of_work.provider, job_history, clock, check_dependencies
+    )
+    metrics_sampler = providers.Singleton(
+        MetricsSampler,
+        queue_dashboard,
+        interval_s=settings.provided.metrics_sample_interval_s,
+        redis_configured=providers.Callable(lambda s: bool(s.redis_url), settings),
+    )
+    metrics_port_server = providers.Singleton(MetricsPortServer, settings)
     prune_outbox = providers.Singleton(PruneOutbox, unit_of_work.provider, clock)
     expire_audio = providers.Singleton(
         ExpireAudio,

@@ -22,6 +22,22 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="interface `songy serve` binds to")
     port: int = Field(8000, description="port `songy serve` listens on")
     public_base_url: str | None = Field(None, description="base URL clients reach the API at")
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="serve /metrics on this port (on `host`) instead of the API port; `songy worker` serves its "
+        "own there too",
+    )
+    metrics_token: str | None = Field(
+        None,
+        min_length=16,
+        description="bearer token /metrics requires; unset: open in embedded mode and on the metrics port, "
+        "refused (403) on the API port in production mode",
+    )
+    metrics_sample_interval_s: float = Field(
+        15.0, gt=0, description="how often the gauges that read the database, Redis or S3 are sampled"
+    )
 
     database_url: str | None = Field(None, description="SQLAlchemy async URL; default SQLite in data_dir")
     auto_migrate: bool | None = Field(None, description="run migrations at start-up (default: only on SQLite)")

@@ -121,6 +121,7 @@ def test_admin_queue_page_renders_the_dashboard(server: tuple[str, str], page: o
     page.goto(url + "/admin")
     expect(page.locator("#counts .number")).to_have_count(4)
     expect(page.locator("#counts")).to_contain_text("GENERATING")
+    expect(page.locator("#dependencies .up")).to_have_count(3)  # database, queue, blobStore
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "admin-page.png"), full_page=True)
 

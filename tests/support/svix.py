@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +14,20 @@ from svix.webhooks import Webhook
 SECRET = "whsec_" + base64.b64encode(b"songy-test-webhook-secret-0123456789").decode()
 
 
+_last_ms = 0
+
+
+def event_ms() -> int:
+    """Now in milliseconds, strictly after every earlier call (two events a test sends in a row never tie)."""
+    global _last_ms
+    _last_ms = max(int(time.time() * 1000), _last_ms + 1)
+    return _last_ms
+
+
 def clerk_user_event(
-    kind: str, clerk_id: str, email: str = "alice@example.com", first: str = "Alice"
+    kind: str, clerk_id: str, email: str = "alice@example.com", first: str = "Alice", at_ms: int | None = None
 ) -> dict[str, Any]:
+    """A Clerk ``user.*`` event as Clerk sends it: ``timestamp`` is the event's time in ms (default: now)."""
     data: dict[str, Any] = {"id": clerk_id, "object": "user"}
     if kind != "user.deleted":
         data |= {
@@ -26,7 +38,8 @@ def clerk_user_event(
         }
     else:
         data["deleted"] = True
-    return {"type": kind, "object": "event", "data": data}
+    timestamp = at_ms if at_ms is not None else event_ms()
+    return {"type": kind, "object": "event", "timestamp": timestamp, "instance_id": "ins_test", "data": data}
 
 
 def signed(

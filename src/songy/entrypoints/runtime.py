@@ -22,10 +22,13 @@ class Runtime:
     """``consume_jobs``: this process also runs generation jobs (the embedded default does; an API process
     in production does not, its ``songy worker`` processes do)."""
 
-    def __init__(self, container: Container, *, consume_jobs: bool, run_background: bool = True) -> None:
+    def __init__(
+        self, container: Container, *, consume_jobs: bool, run_background: bool = True, metrics: bool = True
+    ) -> None:
         self.container = container
         self.consume_jobs = consume_jobs
         self.run_background = run_background
+        self.metrics = metrics  # sample the gauges and serve SONGY_METRICS_PORT if set (the API always does)
         self._receiver: asyncio.Task[None] | None = None
         self._finish = asyncio.Event()
         self._hurry = asyncio.Event()
@@ -56,6 +59,9 @@ class Runtime:
             self.container.background().start()
             if not is_sqlite(settings.resolved_database_url):
                 self.container.outbox_notifications().start()
+        if self.metrics:
+            self.container.metrics_sampler().start()
+            self.container.metrics_port_server().start()
         log.info("songy runtime started (consume_jobs=%s)", self.consume_jobs)
 
     async def _recover(self, *, in_memory_queue: bool) -> None:
@@ -82,6 +88,9 @@ class Runtime:
 
     async def stop(self) -> None:
         self.close_streams()
+        if self.metrics:
+            self.container.metrics_port_server().stop()
+            await self.container.metrics_sampler().stop()
         if self.run_background:
             await self.container.outbox_notifications().stop()
             await self.container.background().stop()

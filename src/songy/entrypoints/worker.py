@@ -15,7 +15,7 @@ STOP_MARGIN_S = 15.0
 
 async def run_worker(container: Container) -> None:
     """Run until a termination signal; unacknowledged jobs of a killed worker are redelivered by Redis."""
-    runtime = Runtime(container, consume_jobs=True)
+    runtime = Runtime(container, consume_jobs=True, metrics=container.settings().metrics_port is not None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -12,7 +12,7 @@ from songy.domain.events import DomainEvent
 from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
 from songy.domain.playlist import Playlist
-from songy.domain.user import User
+from songy.domain.user import ProfileSave, User
 from songy.domain.webhooks import WebhookDelivery, WebhookEndpoint
 
 
@@ -119,6 +119,14 @@ class UserRepository(Protocol):
         ...
 
     async def save(self, user: User) -> None: ...
+
+    async def save_profile_event(self, user: User) -> ProfileSave:
+        """Apply ``user`` as the profile event at ``user.profile_event_at``, decided by the database in one
+        conditional write (see :func:`songy.domain.user.supersedes`): insert it when its clerkId is unknown;
+        else overwrite the stored email, name and ``deleted_at`` (a deletion, ``deleted_at`` set, keeps the stored
+        email, name and first deletion time) only if the stored event is older; else change nothing (``STALE``).
+        Concurrent calls for one clerkId never apply an older event over a newer one."""
+        ...
 
     async def reserve_credits(self, user_id: str, amount: int) -> bool:
         """Take ``amount`` credits from a live (not deleted) user if the balance covers them, atomically;

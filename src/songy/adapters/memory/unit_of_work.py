@@ -16,7 +16,7 @@ from songy.domain.events import DomainEvent, MusicGenerationRequested
 from songy.domain.idempotency import IdempotencyRecord
 from songy.domain.music import Music, MusicStatus
 from songy.domain.playlist import Playlist
-from songy.domain.user import User
+from songy.domain.user import ProfileSave, User, supersedes
 from songy.domain.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from songy.ports.repositories import OutboxMessage
 
@@ -246,6 +246,23 @@ class MemoryUserRepository:
 
     async def save(self, user: User) -> None:
         self._uow.staged_users[user.clerk_id] = user
+
+    async def save_profile_event(self, user: User) -> ProfileSave:
+        if user.profile_event_at is None:
+            raise ValueError("a profile event needs its time")
+        stored = await self.get_by_clerk_id(user.clerk_id)
+        if stored is None:
+            await self.add(user)
+            return ProfileSave.INSERTED
+        if not supersedes(user.profile_event_at, user.is_deleted, stored.profile_event_at, stored.is_deleted):
+            return ProfileSave.STALE
+        if user.is_deleted:
+            stored.deleted_at = stored.deleted_at or user.deleted_at
+        else:
+            stored.email, stored.name, stored.deleted_at = user.email, user.name, None
+        stored.updated_at, stored.profile_event_at = user.updated_at, user.profile_event_at
+        await self.save(stored)
+        return ProfileSave.UPDATED
 
     def _committed(self, user_id: str) -> User | None:
         return next((u for u in self._uow.db.users.values() if u.id == user_id), None)

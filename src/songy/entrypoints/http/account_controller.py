@@ -44,13 +44,18 @@ class AccountController(Controller):
         user = await request.app.state.container.grant_credits()(identity, data.get("clerkId"), data.get("amount"))
         return ok(account_view(user), "Credits updated")
 
-    @get("/admin/queue", summary="Queue dashboard: counts, durations, failures, scheduled retries (admin)")
+    @get(
+        "/admin/queue",
+        summary="Queue dashboard: dependencies, counts, durations, failures, scheduled retries (admin); a dependency "
+        "that is down is a line here, not an error",
+    )
     async def queue(
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity]
     ) -> Response[dict[str, Any]]:
         snapshot = await request.app.state.container.queue_dashboard()(identity)
         return ok(
             {
+                "dependencies": snapshot.dependencies,
                 "counts": snapshot.counts,
                 "outbox": {"pending": snapshot.outbox_pending, "lagSeconds": round(snapshot.outbox_lag_s, 3)},
                 "jobs": {"outcomes": snapshot.job_outcomes, "durationSeconds": snapshot.duration_s},

@@ -64,7 +64,6 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
             await runtime.stop()
 
     controllers: list[Any] = [
-        metrics,
         index_page,
         admin_page,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
@@ -78,6 +77,8 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
     ]
     if settings.blob_store == "local":
         controllers.append(FilesController)
+    if settings.metrics_port is None:  # else metrics are served on their own port only
+        controllers.append(metrics)
 
     app = Litestar(
         route_handlers=controllers,

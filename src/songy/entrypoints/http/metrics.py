@@ -1,5 +1,6 @@
-"""``/metrics`` for Prometheus: request latency by route, jobs by outcome, generation time, queue depth and
-outbox lag (the last two read from the database at scrape time)."""
+"""``/metrics`` for Prometheus: request latency by route, jobs by outcome, generation time, and the gauges the
+sampler keeps in memory (queue depth, outbox lag, dependencies up): a scrape reads memory only, never the database
+or Redis. Behind ``SONGY_METRICS_TOKEN`` when set; absent from the API port when ``SONGY_METRICS_PORT`` is set."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+
+from songy.entrypoints.http.envelope import error_response
+from songy.entrypoints.metrics_exposition import refusal
 
 REQUEST_SECONDS = Histogram(
     "songy_http_request_duration_seconds",
@@ -16,10 +20,6 @@ REQUEST_SECONDS = Histogram(
     ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-MUSIC_BY_STATUS = Gauge("songy_music", "Music records by status", ["status"])
-QUEUE_DEPTH = Gauge("songy_queue_depth", "Tracks waiting for or in generation (GENERATING)")
-OUTBOX_PENDING = Gauge("songy_outbox_pending", "Outbox messages not yet published")
-OUTBOX_LAG = Gauge("songy_outbox_lag_seconds", "How long the oldest due outbox message has waited")
 
 
 def metrics_middleware(app: ASGIApp) -> ASGIApp:
@@ -50,11 +50,9 @@ def metrics_middleware(app: ASGIApp) -> ASGIApp:
 
 
 @get("/metrics", include_in_schema=False)
-async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
-    snapshot = await request.app.state.container.queue_dashboard().snapshot()
-    for status, count in snapshot.counts.items():
-        MUSIC_BY_STATUS.labels(status).set(count)
-    QUEUE_DEPTH.set(snapshot.counts.get("GENERATING", 0))
-    OUTBOX_PENDING.set(snapshot.outbox_pending)
-    OUTBOX_LAG.set(snapshot.outbox_lag_s)
+async def metrics(request: Request[Any, Any, Any]) -> Response[Any]:
+    settings = request.app.state.container.settings()
+    refused = refusal(settings, request.headers.get("authorization"), own_port=False)
+    if refused is not None:
+        return error_response(refused.status, refused.code, refused.message, headers=refused.headers or None)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

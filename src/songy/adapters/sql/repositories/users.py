@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from songy.adapters.sql import tables
 from songy.adapters.sql.timestamps import aware_utc, aware_utc_or_none
-from songy.domain.user import User
+from songy.domain.user import ProfileSave, User
 
 if TYPE_CHECKING:
     from songy.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -47,6 +47,29 @@ class SqlUserRepository:
         statement = update(tables.users).where(tables.users.c.id == user.id).values(**_user_values(user))
         await self._uow.execute(statement)
 
+    async def save_profile_event(self, user: User) -> ProfileSave:
+        # the ordering rule of songy.domain.user.supersedes, as a condition the database checks at the write: a
+        # concurrent delivery that committed first is seen (PostgreSQL re-checks the WHERE on the row it waited for)
+        u, at = tables.users, user.profile_event_at
+        if at is None:
+            raise ValueError("a profile event needs its time")
+        newer = or_(u.c.profile_event_at.is_(None), u.c.profile_event_at < at)
+        values: dict[str, Any] = {"updated_at": user.updated_at, "profile_event_at": at}
+        if user.is_deleted:
+            newer = or_(newer, and_(u.c.profile_event_at == at, u.c.deleted_at.is_(None)))
+            values["deleted_at"] = func.coalesce(u.c.deleted_at, user.deleted_at)
+        else:
+            values |= {"email": user.email, "name": user.name, "deleted_at": None}
+        conditional = update(u).where(u.c.clerk_id == user.clerk_id, newer).values(**values)
+        if (await self._uow.execute(conditional)).rowcount:
+            return ProfileSave.UPDATED
+        if await self.add_if_absent(user):  # INSERT ... ON CONFLICT DO NOTHING: the first event of a user races too
+            return ProfileSave.INSERTED
+        # the row exists: either a newer event is stored, or a concurrent first insert committed after our UPDATE
+        if (await self._uow.execute(conditional)).rowcount:
+            return ProfileSave.UPDATED
+        return ProfileSave.STALE
+
     async def get_by_clerk_id(self, clerk_id: str) -> User | None:
         query = select(tables.users).where(tables.users.c.clerk_id == clerk_id)
         row = (await self._uow.execute(query)).first()
@@ -61,6 +84,7 @@ class SqlUserRepository:
             aware_utc(row.updated_at),
             aware_utc_or_none(row.deleted_at),
             row.credits,
+            aware_utc_or_none(row.profile_event_at),
         )
 
     async def reserve_credits(self, user_id: str, amount: int) -> bool:
@@ -74,5 +98,5 @@ class SqlUserRepository:
 
 def _user_values(user: User) -> dict[str, Any]:
     """Profile fields only: the balance changes through reserve/add_credits, never by overwriting it."""
-    names = ("clerk_id", "email", "name", "created_at", "updated_at", "deleted_at")
+    names = ("clerk_id", "email", "name", "created_at", "updated_at", "deleted_at", "profile_event_at")
     return {name: getattr(user, name) for name in names}
