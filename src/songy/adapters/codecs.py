@@ -117,10 +117,11 @@ def lame_frames(samples: int, sample_rate: int) -> tuple[int, int]:
     return (encoded + padding) // spf, padding
 
 
-_MP3_RATES = {44100: (0b11, 0), 48000: (0b11, 1), 32000: (0b11, 2), 22050: (0b10, 0), 24000: (0b10, 1), 16000: (0b10, 2)}
+# sample rate -> (MPEG version bits, sample rate index)
+_MP3_RATES = {44100: (3, 0), 48000: (3, 1), 32000: (3, 2), 22050: (2, 0), 24000: (2, 1), 16000: (2, 2)}
 _MP3_KBPS = {
-    0b11: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
-    0b10: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
 }
 
 
@@ -132,10 +133,11 @@ def mp3_info_frame(fmt: OutputFormat, channels: int, samples: int) -> bytes:
     version, rate_index = _MP3_RATES[fmt.sample_rate]
     kbps = fmt.bitrate_kbps or 128
     bitrate_index = _MP3_KBPS[version].index(kbps)
-    mpeg1 = version == 0b11
+    mpeg1 = version == 3
     size = (144_000 if mpeg1 else 72_000) * kbps // fmt.sample_rate
     mode = 0b11 if channels == 1 else 0b01  # mono, or joint stereo as LAME encodes it
-    header = bytes((0xFF, 0xE0 | version << 3 | 0b01 << 1 | 1, bitrate_index << 4 | rate_index << 2, mode << 6 | 0b0100))
+    # sync, version, Layer III, no CRC | bitrate, rate, no padding | channel mode, "original"
+    header = bytes((0xFF, 0xE0 | version << 3 | 0b011, bitrate_index << 4 | rate_index << 2, mode << 6 | 0b0100))
     side_info = (32 if channels == 2 else 17) if mpeg1 else (17 if channels == 2 else 9)
     frames, padding = lame_frames(samples, fmt.sample_rate)
     tag = b"Info" + (1).to_bytes(4, "big") + frames.to_bytes(4, "big")  # flags: the frame count only
