@@ -17,11 +17,11 @@ STEPS = 16  # sixteenth notes a bar
 
 # progressions as scale degrees (0 = I/i), one chord a bar; a verse and chorus pair never share a bar's chord
 VERSES = {
-    False: ((0, 5, 3, 4), (0, 3, 5, 4), (0, 4, 5, 3), (0, 2, 3, 4)),
+    False: ((0, 5, 3, 4), (0, 3, 5, 4), (0, 4, 5, 3), (0, 3, 0, 4)),
     True: ((0, 5, 2, 6), (0, 3, 6, 2), (0, 6, 5, 6), (0, 3, 0, 4)),
 }
 CHORUSES = {
-    False: ((3, 4, 0, 5), (5, 3, 0, 4), (3, 0, 4, 5), (3, 4, 2, 5)),
+    False: ((3, 4, 0, 5), (5, 3, 0, 4), (3, 0, 4, 5), (5, 4, 3, 0)),
     True: ((5, 6, 0, 4), (3, 5, 6, 4), (5, 2, 6, 0), (2, 6, 3, 4)),
 }
 BRIDGES = {False: ((1, 4, 2, 5), (5, 2, 3, 4), (3, 2, 1, 4)), True: ((3, 4, 5, 6), (5, 3, 1, 4), (1, 4, 5, 6))}
@@ -175,7 +175,7 @@ def _chord(style: Style, scale: tuple[int, ...], degree: int, previous: list[int
 def _motif(rng: random.Random, energy: float) -> list[tuple[int, int, int]]:
     """A one-bar motif: (sixteenth it starts on, scale steps above the chord's root, length in sixteenths)."""
     if energy < 0.3:
-        rhythms = [(0, 8), (0, 6, 8), (0, 12)]
+        rhythms = [(0, 8), (0, 4, 8), (0, 8, 12)]
     elif energy < 0.7:
         rhythms = [(0, 4, 6, 8, 12), (0, 3, 6, 8, 10, 12), (0, 4, 8, 10, 12), (0, 2, 4, 8, 12, 14)]
     else:
@@ -286,7 +286,7 @@ class _Writer:
             hits += [(s, CLAP, v - 10) for s in (4, 12)]
             hits += [(s, OPEN_HAT, v - 30) for s in (2, 6, 10, 14)]
             if energy > 0.6:
-                hits += [(s, HAT, v - 40) for s in range(0, 16, 2) if s % 4 == 0]
+                hits += [(s, HAT, v - 40 + (8 if s % 4 == 0 else 0)) for s in range(16) if s % 4 != 2]
         elif genre == "drum and bass":
             hits += [(0, KICK, v), (10, KICK, v - 10), (4, SNARE, v), (12, SNARE, v), (7, SNARE, v - 45)]
             hits += [(s, HAT, v - 35) for s in range(0, 16, 2)]
@@ -334,7 +334,7 @@ class _Writer:
         if energy < 0.3:
             pattern = [(0, root, 16)]
         elif genre in ("house", "techno"):
-            pattern = [(s, root, 1.6) for s in (2, 6, 10, 14)] + ([(0, root, 1.2)] if genre == "techno" else [])
+            pattern = [(s, root, 1.6) for s in (2, 6, 10, 14)]
         elif genre == "drum and bass":
             pattern = [(0, root, 6), (6, root, 3), (10, fifth if fifth <= 52 else root, 6)]
         elif genre in ("hip hop",):
@@ -346,10 +346,12 @@ class _Writer:
             pattern = [(0, root, 7), (8, fifth, 4), (14, root + 12, 2)]
         elif genre == "reggae":
             pattern = [(0, root, 3), (6, root + 12, 2), (8, fifth, 3), (12, root, 3)]
-        elif genre == "metal":
-            pattern = [(s, root, 0.9) for s in range(0, 16, 2)]
-        elif genre == "orchestral":
-            pattern = [(0, root, 8), (8, fifth - 12 if fifth - 12 >= 28 else root, 8)]
+        elif genre == "metal":  # chugging on the tonic, the chord's root on the accents
+            tonic = 36 + self.style.root
+            pattern = [(s, root if s in (0, 6, 12) else tonic, 0.9) for s in range(0, 16, 2)]
+        elif genre == "orchestral":  # pizzicato basses on the beat
+            low = fifth - 12 if fifth - 12 >= 28 else fifth
+            pattern = [(0, root, 3), (4, low, 3), (8, root, 3), (12, low, 3)]
         elif energy > 0.6:
             pattern = [(s, root + (12 if s in (6, 14) else 0), 1.8) for s in range(0, 16, 2)]
         else:
@@ -361,13 +363,26 @@ class _Writer:
         genre = self.style.genre
         energy = self.style.energy
         v = velocity - 4
-        if self.style.distortion > 0.7:  # power chords: root, fifth, octave
+        if self.style.distortion > 0.7:  # power chords (root, fifth, octave) with the third on top
             root = 40 + (self._root_pc(chord) - 40) % 12
-            voicing = [root, root + 7, root + 12]
+            third = next(p for p in range(root + 15, root + 17) if p % 12 in {q % 12 for q in chord})
+            voicing = [root, root + 7, root + 12, third]
+            tonic = 40 + (self.style.root - 40) % 12
+            pedal = [tonic, tonic + 7, tonic + 12]
             steps = range(0, 16, 2) if name != "intro" else (0,)
-            for s in steps:
-                for p in voicing:
-                    self.add("chords", t, s, 1.8 if name != "intro" else 16, p, v)
+            for s in steps:  # the riff: the chord on the accents, palm-muted tonic chugs between them
+                accent = s in (0, 6, 12) or name == "intro"
+                for p in voicing if accent else pedal:
+                    self.add("chords", t, s, (1.8 if name != "intro" else 16) if accent else 0.9, p, v - (0 if accent else 12))
+            return
+        if genre == "ambient" and name != "intro":
+            self._arpeggio(t, chord, v)
+            return
+        if genre == "orchestral" and name != "intro" and energy >= 0.3:  # a string ostinato on the beat
+            rhythm = ((0, 3.6), (4, 3.6), (8, 3.6), (12, 3.6))
+            for s, length in rhythm:
+                for p in chord:
+                    self.add("chords", t, s, length, p, v - (0 if s == 0 else 8))
             return
         if energy < 0.3 or genre in ("orchestral", "ambient") or name == "intro":
             if genre in ("orchestral", "ambient") or energy < 0.3:

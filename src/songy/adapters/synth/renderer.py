@@ -15,18 +15,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from songy.adapters.synth import effects
-from songy.adapters.synth.composer import CRASH, HAT, OPEN_HAT, PEDAL_HAT, RIDE, SHAKER, TOMS, Composition, Note
+from songy.adapters.synth.composer import CRASH, HAT, KICK, OPEN_HAT, PEDAL_HAT, RIDE, SHAKER, TOMS, Composition, Note
 from songy.adapters.synth.soundfont import DRUM_BANK, SoundFont, velocity_gain
 
 # role -> (gain, pan in -1..1, reverb send): bass and kick in the middle, the rest spread across
 MIX = {
     "drums": (0.85, 0.0, 0.10),
-    "bass": (0.80, 0.0, 0.03),
-    "chords": (0.60, -0.55, 0.30),
+    "bass": (0.62, 0.0, 0.03),
+    "chords": (0.62, -0.6, 0.30),
     "pad": (0.42, 0.0, 0.55),
-    "lead": (0.62, 0.35, 0.30),
+    "lead": (0.62, 0.45, 0.30),
 }
 DRUM_PAN = {HAT: 0.4, PEDAL_HAT: 0.4, OPEN_HAT: 0.45, RIDE: -0.45, CRASH: -0.35, SHAKER: 0.5}
+DRUM_GAIN = {KICK: 0.8}
+PROGRAM_GAIN = {38: 0.6, 39: 0.6, 34: 1.5, 30: 0.8, 81: 1.2, 45: 1.8}  # synth basses are heavy, the picked bass light
 DRUM_PAN.update({tom: -0.5 + k * 0.2 for k, tom in enumerate(TOMS)})
 PAD_SPREAD_S = 0.013  # the pad is doubled, its right copy this much later: a wide image (Haas)
 TARGET_RMS = 0.12  # about -18.4 dBFS before compression
@@ -106,6 +108,9 @@ class Renderer:
         gain, pan, send = MIX[role]
         if role == "drums":
             pan = DRUM_PAN.get(note.pitch, 0.0)
+            gain *= DRUM_GAIN.get(note.pitch, 1.0)
+        else:
+            gain *= PROGRAM_GAIN.get(program, 1.0)
         held = max(16, round(note.duration * self.sr))
         bank = DRUM_BANK if role == "drums" else 0
         layer = min(127, 32 * (note.velocity // 32) + 31)  # the velocity layer picks the samples; the gain is exact

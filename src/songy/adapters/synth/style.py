@@ -160,11 +160,11 @@ GENRES: tuple[Genre, ...] = (
           {"drums": 0, "bass": 34, "chords": 30, "pad": None, "lead": 30}, energy=0.95, reverb=0.15,
           distortion=1.0),
     Genre("rock", ("rock", "punk", "grunge", "indie"), 126, False,
-          {"drums": 0, "bass": 34, "chords": 29, "pad": None, "lead": 27}, energy=0.8, reverb=0.2, distortion=0.5),
+          {"drums": 0, "bass": 34, "chords": 29, "pad": None, "lead": 27}, energy=0.8, reverb=0.2, distortion=0.25),
     Genre("ambient", ("ambient", "drone", "atmospheric", "meditation", "space", "new age"), 66, False,
-          {"drums": None, "bass": None, "chords": 88, "pad": 89, "lead": 11}, energy=0.15, reverb=0.8),
+          {"drums": None, "bass": 48, "chords": 46, "pad": 88, "lead": 11}, energy=0.15, reverb=0.8),
     Genre("orchestral", ("orchestral", "classical", "cinematic", "symphonic", "epic", "film score", "symphony"), 92,
-          True, {"drums": None, "bass": 43, "chords": 48, "pad": 49, "lead": 40}, energy=0.5, reverb=0.6),
+          True, {"drums": None, "bass": 45, "chords": 48, "pad": 49, "lead": 40}, energy=0.5, reverb=0.6),
     Genre("folk", ("folk", "acoustic", "country", "americana"), 100, False,
           {"drums": 0, "bass": 32, "chords": 25, "pad": None, "lead": 73}, energy=0.45, reverb=0.3),
     Genre("pop", ("pop",), 116, False, {"drums": 0, "bass": 33, "chords": 0, "pad": 89, "lead": 80},
@@ -433,15 +433,17 @@ def _parts(text: str, genre: Genre, mood: str, has, notes: list[str]) -> tuple[t
         role: (None if program is None else Voice(_program_name(program), program))
         for role, program in genre.parts.items()
     }
+    generic = {INSTRUMENTS[w] for w in ("bass", "bassline", "synth")}  # the genre's own kind, if it has one
     if named:
         basses = [v for v in named if v.program in _BASS_PROGRAMS]
         melodic = [v for v in named if v.program not in _BASS_PROGRAMS]
-        if basses:
+        if basses and not (basses[0] in generic and roles.get("bass")):
             roles["bass"] = basses[0]
         if melodic:
             roles["lead"] = melodic[0]
             roles["chords"] = melodic[1] if len(melodic) > 1 else melodic[0]
-            roles["pad"] = melodic[2] if len(melodic) > 2 else None
+            if len(melodic) > 2:
+                roles["pad"] = melodic[2]
         if solo:
             keep = {"lead"} if melodic else {"bass"}
             if len(melodic) > 1:
