@@ -101,3 +101,24 @@ def distort(wave: np.ndarray, amount: float, rate: int) -> np.ndarray:
     shaped = np.tanh(wave * (drive / peak)) * (peak * 0.6)
     cabinet = dsp.butter(2, min(5000, 0.45 * rate), fs=rate, output="sos")
     return dsp.sosfilt(cabinet, shaped).astype(np.float32)
+
+
+class Tone:
+    """The master's colour: ``tone`` < 0 darkens (a low-pass at 1.2 kHz), > 0 brightens (a +8 dB shelf above
+    2 kHz, made as the signal plus its high-passed part); 0 leaves it alone. Filter state runs across chunks."""
+
+    def __init__(self, rate: int, tone: float) -> None:
+        self.tone = tone
+        if tone < 0:
+            self.sos = dsp.butter(2, min(1200, 0.45 * rate), fs=rate, output="sos")
+        else:
+            self.sos = dsp.butter(2, min(2000, 0.45 * rate), btype="high", fs=rate, output="sos")
+        self.state = np.zeros((len(self.sos), 2, 2))
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        if not self.tone:
+            return block
+        filtered, self.state = dsp.sosfilt(self.sos, block, axis=0, zi=self.state)
+        if self.tone < 0:
+            return filtered.astype(np.float32)
+        return (block + 1.5 * self.tone * filtered).astype(np.float32)

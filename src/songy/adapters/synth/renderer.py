@@ -27,8 +27,8 @@ MIX = {
     "lead": (0.62, 0.45, 0.30),
 }
 DRUM_PAN = {HAT: 0.4, PEDAL_HAT: 0.4, OPEN_HAT: 0.45, RIDE: -0.45, CRASH: -0.35, SHAKER: 0.5}
-DRUM_GAIN = {KICK: 0.8}
-PROGRAM_GAIN = {38: 0.6, 39: 0.6, 34: 1.5, 30: 0.8, 81: 1.2, 45: 1.8}  # synth basses are heavy, the picked bass light
+DRUM_GAIN = {KICK: 0.62}
+PROGRAM_GAIN = {38: 0.5, 39: 0.5, 34: 1.5, 30: 0.8, 81: 1.2, 45: 1.8}  # synth basses are heavy, the picked bass light
 DRUM_PAN.update({tom: -0.5 + k * 0.2 for k, tom in enumerate(TOMS)})
 PAD_SPREAD_S = 0.013  # the pad is doubled, its right copy this much later: a wide image (Haas)
 TARGET_RMS = 0.12  # about -18.4 dBFS before compression
@@ -63,6 +63,7 @@ class Renderer:
         wet_gain = 0.55 * style.reverb
         dc, gain = self._loudness(timeline, n_samples, wet_gain)
         reverb = effects.Reverb(effects.room(self.sr, 0.8 + 2.2 * style.reverb, self.seed), CHUNK)
+        tone = effects.Tone(self.sr, style.tone)
         compressor = effects.Compressor(self.sr, TARGET_RMS * 1.6, 3.0, 0.01, 0.2, hop=CHUNK // 32)
         fade_in = min(n_samples // 4, int(0.02 * self.sr))
         fade_out = min(n_samples // 4, int(min(1.5, composition.length_s * 0.08) * self.sr))
@@ -70,7 +71,7 @@ class Renderer:
         pending = np.zeros((0, 2), np.float32)
         for c0, c1, active in _windows(timeline.placed(cache), n_samples, CHUNK):
             mixed = _mix(active, c0, c1)
-            out = mixed[:, :2] + wet_gain * reverb.process(mixed[:, 2])[: c1 - c0]
+            out = tone.process(mixed[:, :2] + wet_gain * reverb.process(mixed[:, 2])[: c1 - c0])
             out -= dc
             out *= gain
             compressor.process(out)
@@ -95,7 +96,7 @@ class Renderer:
             if note.role == "chords" and style.distortion > 0:  # a chord is distorted as one sound
                 groups.setdefault((start, note.role, round(note.duration * self.sr)), []).append(note)
                 continue
-            self._place(rows, start, note.role, programs[note.role], (note.pitch,), note, 0.0)
+            self._place(rows, start, note.role, programs[note.role], (note.pitch,), note, 0.0, style.low)
         for (start, role, _), notes in groups.items():
             pitches = tuple(sorted(n.pitch for n in notes))
             self._place(rows, start, role, programs[role], pitches, notes[0], style.distortion)
@@ -104,8 +105,10 @@ class Renderer:
         return _Timeline(table, n_samples)
 
     def _place(self, rows: list, start: int, role: str, program: int, pitches: tuple[int, ...], note: Note,
-               distortion: float) -> None:  # fmt: skip
+               distortion: float, low: float = 1.0) -> None:  # fmt: skip
         gain, pan, send = MIX[role]
+        if role == "bass" or (role == "drums" and note.pitch == KICK):
+            gain *= low
         if role == "drums":
             pan = DRUM_PAN.get(note.pitch, 0.0)
             gain *= DRUM_GAIN.get(note.pitch, 1.0)

@@ -139,13 +139,14 @@ class Genre:
     energy: float = 0.5
     reverb: float = 0.3  # send level 0..1 and room size
     distortion: float = 0.0  # 0..1 on the chords (guitars)
+    low: float = 1.0  # gain of the bass and the kick drum: the genre's balance of low end
 
 
 GENRES: tuple[Genre, ...] = (
     Genre("drum and bass", ("drum and bass", "drum n bass", "dnb", "jungle"), 172, True,
           {"drums": 0, "bass": 38, "chords": None, "pad": 89, "lead": 81}, energy=0.85, reverb=0.3),
     Genre("techno", ("techno",), 130, True, {"drums": 0, "bass": 38, "chords": 81, "pad": 90, "lead": None},
-          energy=0.8, reverb=0.25),
+          energy=0.8, reverb=0.25, low=0.7),
     Genre("house", ("house", "edm", "dance", "electronic", "club", "disco"), 124, False,
           {"drums": 0, "bass": 38, "chords": 4, "pad": 89, "lead": 81}, energy=0.75, reverb=0.3),
     Genre("hip hop", ("hip hop", "hip-hop", "rap", "trap", "boom bap"), 90, True,
@@ -160,7 +161,8 @@ GENRES: tuple[Genre, ...] = (
           {"drums": 0, "bass": 34, "chords": 30, "pad": None, "lead": 30}, energy=0.95, reverb=0.15,
           distortion=1.0),
     Genre("rock", ("rock", "punk", "grunge", "indie"), 126, False,
-          {"drums": 0, "bass": 34, "chords": 29, "pad": None, "lead": 27}, energy=0.8, reverb=0.2, distortion=0.25),
+          {"drums": 0, "bass": 34, "chords": 29, "pad": None, "lead": 27}, energy=0.8, reverb=0.2, distortion=0.25,
+          low=1.5),
     Genre("ambient", ("ambient", "drone", "atmospheric", "meditation", "space", "new age"), 66, False,
           {"drums": None, "bass": 48, "chords": 46, "pad": 88, "lead": 11}, energy=0.15, reverb=0.8),
     Genre("orchestral", ("orchestral", "classical", "cinematic", "symphonic", "epic", "film score", "symphony"), 92,
@@ -188,6 +190,8 @@ _MOODS = {
     "epic": ("epic", "heroic", "triumphant", "grand", "majestic"),
 }  # fmt: skip
 _MINOR_MOODS, _MAJOR_MOODS = ("sad", "dark"), ("happy",)
+_BRIGHT = ("bright", "crisp", "sparkling", "shiny", "airy")
+_DARK = ("dark", "warm", "muffled", "mellow", "lofi", "lo-fi", "deep", "murky")
 _NO_DRUMS = ("no drums", "without drums", "drumless", "beatless", "no percussion", "without percussion")
 _SOLO = ("solo", "only", "just", "unaccompanied", "alone")
 # words that carry no musical meaning for the reader: they are neither used nor reported
@@ -221,6 +225,8 @@ class Style:
     swing: float  # 0..0.33: delay of off-beat eighths, as a fraction of an eighth
     reverb: float
     distortion: float
+    low: float = 1.0
+    tone: float = 0.0  # -1 dark (low-passed master) .. 0 .. 1 bright (high frequencies lifted)
 
     @property
     def key_name(self) -> str:
@@ -350,6 +356,8 @@ def interpret(prompt: str, seed: int) -> tuple[Style, Interpretation]:
         swing=genre.swing,
         reverb=min(0.9, genre.reverb + (0.25 if mood == "calm" else 0.0)),
         distortion=genre.distortion,
+        low=genre.low,
+        tone=float(any(has(w) for w in _BRIGHT)) - float(any(has(w) for w in _DARK)),
     )
     interpretation = Interpretation(
         genre=style.genre,
