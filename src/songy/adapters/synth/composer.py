@@ -165,8 +165,10 @@ def _chord(style: Style, scale: tuple[int, ...], degree: int, previous: list[int
         voiced = sorted(t + 12 * (1 if k < inversion else 0) for k, t in enumerate(tones))
         for shift in (36, 48, 60):
             candidate = [p + shift for p in voiced]
-            if 48 <= candidate[0] and candidate[-1] <= 76 and (
-                not best or abs(sum(candidate) / size - centre) < abs(sum(best) / size - centre)
+            if (
+                48 <= candidate[0]
+                and candidate[-1] <= 76
+                and (not best or abs(sum(candidate) / size - centre) < abs(sum(best) / size - centre))
             ):
                 best = candidate
     return best or [t + 48 for t in tones]
@@ -175,7 +177,7 @@ def _chord(style: Style, scale: tuple[int, ...], degree: int, previous: list[int
 def _motif(rng: random.Random, energy: float) -> list[tuple[int, int, int]]:
     """A one-bar motif: (sixteenth it starts on, scale steps above the chord's root, length in sixteenths)."""
     if energy < 0.3:
-        rhythms = [(0, 8), (0, 4, 8), (0, 8, 12)]
+        rhythms = [(0, 8), (0, 12), (0, 10)]
     elif energy < 0.7:
         rhythms = [(0, 4, 6, 8, 12), (0, 3, 6, 8, 10, 12), (0, 4, 8, 10, 12), (0, 2, 4, 8, 12, 14)]
     else:
@@ -373,7 +375,14 @@ class _Writer:
             for s in steps:  # the riff: the chord on the accents, palm-muted tonic chugs between them
                 accent = s in (0, 6, 12) or name == "intro"
                 for p in voicing if accent else pedal:
-                    self.add("chords", t, s, (1.8 if name != "intro" else 16) if accent else 0.9, p, v - (0 if accent else 12))
+                    self.add(
+                        "chords",
+                        t,
+                        s,
+                        (1.8 if name != "intro" else 16) if accent else 0.9,
+                        p,
+                        v - (0 if accent else 12),
+                    )
             return
         if genre == "ambient" and name != "intro":
             self._arpeggio(t, chord, v)
@@ -387,8 +396,6 @@ class _Writer:
         if energy < 0.3 or genre in ("orchestral", "ambient") or name == "intro":
             if genre in ("orchestral", "ambient") or energy < 0.3:
                 rhythm: tuple[tuple[float, float], ...] = ((0, 16),)
-                if energy < 0.3 and genre not in ("orchestral", "ambient"):
-                    rhythm = ((0, 8), (8, 8))
             else:
                 rhythm = ((0, 8), (8, 8))
         elif genre in ("house", "techno"):

@@ -36,7 +36,7 @@ PEAK_CEILING = 0.89  # about -1 dBFS
 SOFT_KNEE = 0.6  # above this, peaks are bent smoothly toward PEAK_CEILING
 CHUNK = 16384  # the unit of rendering: the reverb's partition and a multiple of the compressor's hop
 PROBE_STRIDE = 7
-WAVE_CACHE_BYTES = 8 << 20  # rendered notes kept for reuse (the least recently used go first)
+WAVE_CACHE_BYTES = 6 << 20  # rendered notes kept for reuse (the least recently used go first)
 
 
 class Renderer:

@@ -25,6 +25,7 @@ DRUM_BANK = 128
 _TIMECENT_DEFAULT = -12000  # 1 ms
 _MAX_RELEASE_S = 1.0  # longer tails come from the reverb
 _MAX_ONE_SHOT_S = 4.0
+_SEGMENT = 1 << 15
 
 
 class SoundFontError(ValueError):
@@ -90,9 +91,7 @@ class SoundFont:
     def zones(self, bank: int, program: int, key: int, velocity: int) -> list[Zone]:
         zones = self.presets.get((bank, program)) or self.presets.get((0, program)) or []
         return [
-            z
-            for z in zones
-            if z.key_range[0] <= key <= z.key_range[1] and z.vel_range[0] <= velocity <= z.vel_range[1]
+            z for z in zones if z.key_range[0] <= key <= z.key_range[1] and z.vel_range[0] <= velocity <= z.vel_range[1]
         ]
 
     def render(self, bank: int, program: int, key: int, velocity: int, held: int, rate: int, stride: int = 1):
@@ -123,12 +122,26 @@ class SoundFont:
             total = held + int(release * rate)
         if total <= 0:
             return np.zeros(0, np.float32)
-        pos = np.arange(0, total, stride, dtype=np.float64)
-        pos *= step
+        wave = np.empty(-(-total // stride), np.float32)
+        for first in range(0, len(wave), _SEGMENT):  # in segments: the float64 positions of a long note stay small
+            wave[first : first + _SEGMENT] = self._read(
+                z, step, stride, first, min(len(wave), first + _SEGMENT), looping
+            )
+        wave *= _envelope(z, total, held, rate, stride)
+        nyquist = rate / (2 * stride)
+        if z.filter_hz < 0.8 * nyquist:
+            wave = dsp.sosfilt(_lowpass(round(z.filter_hz), round(2 * nyquist)), wave)
+        return wave
+
+    def _read(self, z: Zone, step: float, stride: int, first: int, last: int, looping: bool) -> np.ndarray:
+        """Samples ``first..last`` (at the stride) of the zone's sample played ``step`` times as fast, linearly
+        interpolated, the loop repeated past its end."""
+        pos = np.arange(first, last, dtype=np.float64)
+        pos *= step * stride
         pos += z.start
-        if looping:  # past the loop's end, play the loop over and over
-            first = int(np.searchsorted(pos, z.loop_end))
-            tail = pos[first:]
+        if looping:
+            over = int(np.searchsorted(pos, z.loop_end))
+            tail = pos[over:]
             tail -= z.loop_start
             np.fmod(tail, z.loop_end - z.loop_start, out=tail)
             tail += z.loop_start
@@ -137,10 +150,6 @@ class SoundFont:
         wave = self.data[index].astype(np.float32)
         np.minimum(index + 1, z.end - 1, out=index)
         wave += (self.data[index] - wave) * frac
-        wave *= _envelope(z, total, held, rate, stride)
-        nyquist = rate / (2 * stride)
-        if z.filter_hz < 0.8 * nyquist:
-            wave = dsp.sosfilt(_lowpass(round(z.filter_hz), round(2 * nyquist)), wave)
         return wave
 
 

@@ -146,7 +146,7 @@ GENRES: tuple[Genre, ...] = (
     Genre("drum and bass", ("drum and bass", "drum n bass", "dnb", "jungle"), 172, True,
           {"drums": 0, "bass": 38, "chords": None, "pad": 89, "lead": 81}, energy=0.85, reverb=0.3),
     Genre("techno", ("techno",), 130, True, {"drums": 0, "bass": 38, "chords": 81, "pad": 90, "lead": None},
-          energy=0.8, reverb=0.25, low=0.7),
+          energy=0.8, reverb=0.25, low=0.6),
     Genre("house", ("house", "edm", "dance", "electronic", "club", "disco"), 124, False,
           {"drums": 0, "bass": 38, "chords": 4, "pad": 89, "lead": 81}, energy=0.75, reverb=0.3),
     Genre("hip hop", ("hip hop", "hip-hop", "rap", "trap", "boom bap"), 90, True,
@@ -156,7 +156,7 @@ GENRES: tuple[Genre, ...] = (
     Genre("jazz", ("jazz", "swing", "bebop", "lounge"), 126, False,
           {"drums": 0, "bass": 32, "chords": 0, "pad": None, "lead": 65}, swing=0.33, energy=0.55, reverb=0.3),
     Genre("reggae", ("reggae", "ska", "dub", "dancehall"), 76, False,
-          {"drums": 0, "bass": 33, "chords": 27, "pad": 16, "lead": 56}, swing=0.0, energy=0.5, reverb=0.3),
+          {"drums": 0, "bass": 33, "chords": 27, "pad": 16, "lead": 56}, energy=0.5, reverb=0.3, low=1.2),
     Genre("metal", ("metal", "heavy metal", "thrash", "metalcore"), 150, True,
           {"drums": 0, "bass": 34, "chords": 30, "pad": None, "lead": 30}, energy=0.95, reverb=0.15,
           distortion=1.0),
@@ -279,8 +279,7 @@ class Interpretation:
             f"tempo:       {self.bpm} bpm ({src.get('bpm', 'prompt')})",
             f"key:         {self.key} {self.mode} ({src.get('key', 'prompt')})",
             f"mood:        {self.mood}",
-            "instruments: "
-            + ", ".join(f"{i['role']}={i['name']} (GM {i['program']})" for i in self.instruments),
+            "instruments: " + ", ".join(f"{i['role']}={i['name']} (GM {i['program']})" for i in self.instruments),
             "not understood: " + (", ".join(repr(w) for w in self.not_understood) or "-"),
         ]
         if self.not_available:
@@ -343,7 +342,7 @@ def interpret(prompt: str, seed: int) -> tuple[Style, Interpretation]:
     if "energetic" in moods:
         energy = max(energy, 0.9)
     if "calm" in moods and bpm_source != "prompt":
-        bpm = min(bpm, 84)
+        bpm = min(bpm, 76)
 
     style = Style(
         genre=genre.name,
@@ -387,7 +386,7 @@ def _tempo(text: str, genre: Genre, used: list[str], notes: list[str]) -> tuple[
     for word, value in sorted(_TEMPO_WORDS.items(), key=lambda kv: -len(kv[0])):
         if _has_word(text, word):
             used.append(word)
-            return round((genre.bpm + 2 * value) / 3), "prompt"
+            return round((genre.bpm + 2 * value) / 3), "tempo word"
     return genre.bpm, "genre"
 
 
@@ -463,6 +462,8 @@ def _parts(text: str, genre: Genre, mood: str, has, notes: list[str]) -> tuple[t
         roles["drums"] = Voice("drum kit", 0)
     if mood == "calm" and not drums_named:
         roles["drums"] = None
+        if named and not any(v.program in _BASS_PROGRAMS for v in named):
+            roles["bass"] = None  # "calm piano": the piano alone
     if no_drums:
         roles["drums"] = None
     if roles.get("drums") is not None and genre.parts.get("drums") is None and not drums_named:
