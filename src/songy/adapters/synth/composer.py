@@ -166,7 +166,7 @@ def _chord(style: Style, scale: tuple[int, ...], degree: int, previous: list[int
         for shift in (36, 48, 60):
             candidate = [p + shift for p in voiced]
             if (
-                48 <= candidate[0]
+                candidate[0] >= 48
                 and candidate[-1] <= 76
                 and (not best or abs(sum(candidate) / size - centre) < abs(sum(best) / size - centre))
             ):

@@ -5,8 +5,8 @@ docs/synthesizer.md); ``SONGY_SOUNDFONT`` points at a better one, e.g. Debian's 
 (``/usr/share/sounds/sf2/FluidR3_GM.sf2``). A note plays the preset's zones for its key and velocity: the
 sample, pitched by linear interpolation (looped where the zone loops), shaped by the zone's volume envelope
 (delay, attack, hold, decay to sustain, release), attenuation and low-pass cut-off, as the SoundFont 2.04
-specification describes them. The modulation envelope is reduced to its peak's effect on the filter, and modulators other than the velocity curve are
-not applied.
+specification describes them. The modulation envelope is reduced to its peak's effect on the filter; modulators
+other than the velocity curve are not applied.
 """
 
 from __future__ import annotations
