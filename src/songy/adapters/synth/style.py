@@ -195,8 +195,8 @@ _DARK = ("dark", "warm", "muffled", "mellow", "lofi", "lo-fi", "deep", "murky")
 _NO_DRUMS = ("no drums", "without drums", "drumless", "beatless", "no percussion", "without percussion")
 _SOLO = ("solo", "only", "just", "unaccompanied", "alone")
 # words that carry no musical meaning for the reader: they are neither used nor reported
-_FILLER_TEXT = """a an the and or with in of for to on at by from into some music song songs track tune piece sound sounds
-style feel vibe vibes type kind like that this is it its very really bit little more less lots lot plus featuring
+_FILLER_TEXT = """a an the and or with in of for to on at by from into some music song songs track tune piece sound
+sounds style feel vibe vibes type kind like that this is it its very really bit little more less lots lot plus featuring
 feat background instrumental beat melody melodies harmony chords chord rhythm groove key mode tempo bpm major minor"""
 _FILLER = frozenset(_FILLER_TEXT.split())
 
