@@ -478,7 +478,8 @@ def _program_name(program: int) -> str:
     for voice in INSTRUMENTS.values():
         if voice.program == program:
             return voice.name
-    return {0: "drum kit", 34: "picked bass", 80: "square lead", 88: "new age pad", 90: "polysynth pad",
+    return {0: "drum kit", 34: "picked bass", 45: "pizzicato strings", 80: "square lead", 88: "new age pad",
+            90: "polysynth pad",
             49: "slow strings", 27: "clean guitar"}.get(program, f"GM {program}")  # fmt: skip
 
 
