@@ -35,7 +35,7 @@ TARGET_RMS = 0.12  # about -18.4 dBFS before compression
 PEAK_CEILING = 0.89  # about -1 dBFS
 SOFT_KNEE = 0.6  # above this, peaks are bent smoothly toward PEAK_CEILING
 CHUNK = 16384  # the unit of rendering: the reverb's partition and a multiple of the compressor's hop
-PROBE_STRIDE = 7
+PROBE_STRIDE = 16
 WAVE_CACHE_BYTES = 6 << 20  # rendered notes kept for reuse (the least recently used go first)
 
 
