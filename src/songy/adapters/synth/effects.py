@@ -56,9 +56,9 @@ class Reverb:
 
 
 class Compressor:
-    """A feed-forward RMS compressor over hops of ``hop`` samples: above ``threshold`` (linear RMS) the level is
-    reduced by ``1 - 1/ratio`` of the excess in dB, with ``attack_s`` and ``release_s`` smoothing; the gain is
-    interpolated between hops."""
+    """A feed-forward RMS compressor over hops of ``hop`` samples (both channels): above ``threshold`` (linear RMS)
+    the level is reduced by ``1 - 1/ratio`` of the excess in dB, with ``attack_s`` and ``release_s`` smoothing;
+    the gain is interpolated between hops."""
 
     def __init__(self, rate: int, threshold: float, ratio: float, attack_s: float, release_s: float, hop: int):
         self.hop = hop
@@ -73,22 +73,26 @@ class Compressor:
         """Compress ``block`` ``(n, 2)`` in place (``n`` a multiple of ``hop``, except at the end)."""
         n = len(block)
         hops = -(-n // self.hop)
-        padded = np.zeros(hops * self.hop, np.float32)
-        padded[:n] = np.abs(block).max(axis=1)
-        power = np.square(padded.reshape(hops, self.hop), dtype=np.float64).mean(axis=1)
-        levels = 10 * np.log10(np.maximum(power, 1e-12))
-        gains = np.empty(hops + 1)
-        gains[0] = self.gain
+        if n % self.hop:
+            padded = np.zeros((hops * self.hop, 2), np.float32)
+            padded[:n] = block
+        else:
+            padded = block
+        frames = padded.reshape(hops, 2 * self.hop)
+        power = np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / (2 * self.hop)
+        levels = (10 * np.log10(np.maximum(power, 1e-12))).tolist()
+        gains = [self.gain]
         reduction = self.reduction_db
-        for i, level in enumerate(levels.tolist()):
+        for level in levels:
             target = max(0.0, level - self.threshold_db) * self.slope
             coefficient = self.attack if target > reduction else self.release
             reduction = coefficient * reduction + (1 - coefficient) * target
-            gains[i + 1] = 10 ** (-reduction / 20)
+            gains.append(10 ** (-reduction / 20))
         self.reduction_db = reduction
-        self.gain = float(gains[-1])
-        ramp = np.interp(np.arange(1, n + 1) / self.hop, np.arange(hops + 1), gains).astype(np.float32)
-        block *= ramp[:, None]
+        self.gain = gains[-1]
+        if min(gains) < 1.0:
+            ramp = np.interp(np.arange(1, n + 1, dtype=np.float32) / self.hop, np.arange(hops + 1), gains)
+            block *= ramp.astype(np.float32)[:, None]
         return block
 
 

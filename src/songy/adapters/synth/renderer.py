@@ -8,7 +8,6 @@ master is levelled, compressed and its peaks bent under -1 dBFS (:mod:`songy.ada
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -36,7 +35,7 @@ PEAK_CEILING = 0.89  # about -1 dBFS
 SOFT_KNEE = 0.6  # above this, peaks are bent smoothly toward PEAK_CEILING
 CHUNK = 16384  # the unit of rendering: the reverb's partition and a multiple of the compressor's hop
 PROBE_STRIDE = 16
-WAVE_CACHE_BYTES = 6 << 20  # rendered notes kept for reuse (the least recently used go first)
+WAVE_CACHE_BYTES = 3 << 20  # rendered notes kept for reuse (the least recently used go first)
 
 
 class Renderer:
@@ -58,15 +57,16 @@ class Renderer:
 
     def stream(self, composition: Composition, n_samples: int, block: int = 32768) -> Iterator[np.ndarray]:
         """The mastered signal as consecutive ``(<= block, 2)`` float32 arrays, ``n_samples`` in all."""
-        style = composition.style
+        style, length_s = composition.style, composition.length_s
         timeline = self._timeline(composition, n_samples)
+        del composition  # the compact timeline is all that is kept while rendering
         wet_gain = 0.55 * style.reverb
         dc, gain = self._loudness(timeline, n_samples, wet_gain)
         reverb = effects.Reverb(effects.room(self.sr, 0.8 + 2.2 * style.reverb, self.seed), CHUNK)
         tone = effects.Tone(self.sr, style.tone)
         compressor = effects.Compressor(self.sr, TARGET_RMS * 1.6, 3.0, 0.01, 0.2, hop=CHUNK // 32)
         fade_in = min(n_samples // 4, int(0.02 * self.sr))
-        fade_out = min(n_samples // 4, int(min(1.5, composition.length_s * 0.08) * self.sr))
+        fade_out = min(n_samples // 4, int(min(1.5, length_s * 0.08) * self.sr))
         cache = _WaveCache(self, 1, WAVE_CACHE_BYTES)
         pending = np.zeros((0, 2), np.float32)
         for c0, c1, active in _windows(timeline.placed(cache), n_samples, CHUNK):
@@ -102,7 +102,7 @@ class Renderer:
             self._place(rows, start, role, programs[role], pitches, notes[0], style.distortion)
         table = np.array(rows, dtype=_ROW)
         table.sort(order="start", kind="stable")
-        return _Timeline(table, n_samples)
+        return _Timeline.of(table, n_samples)
 
     def _place(self, rows: list, start: int, role: str, program: int, pitches: tuple[int, ...], note: Note,
                distortion: float, low: float = 1.0) -> None:  # fmt: skip
@@ -169,36 +169,50 @@ _TIMELINE_SLICE = 1024
 
 
 class _WaveCache:
-    """Rendered waveforms by id, at one stride, the least recently used dropped past ``budget`` bytes (a note
-    sounding keeps its array alive until it ends, whatever the cache drops)."""
+    """Rendered waveforms by id, at one stride, within ``budget`` bytes. The timeline knows when each waveform is
+    next used, so past the budget the one needed again last (or never) is dropped: the fewest re-renders for the
+    memory (Belady's rule). A sounding note keeps its array alive until it ends, whatever the cache drops."""
 
     def __init__(self, renderer: Renderer, stride: int, budget: int) -> None:
         self.renderer = renderer
         self.stride = stride
         self.budget = budget
         self.size = 0
-        self.waves: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.waves: dict[int, np.ndarray] = {}
+        self.next_use: dict[int, int] = {}
 
-    def get(self, wave_id: int) -> np.ndarray:
+    def get(self, wave_id: int, next_use: int) -> np.ndarray:
+        """The waveform of ``wave_id``, which the timeline will ask for again at row ``next_use``."""
         wave = self.waves.get(wave_id)
-        if wave is not None:
-            self.waves.move_to_end(wave_id)
-            return wave
-        wave = self.renderer.synthesize(wave_id, self.stride)
-        self.waves[wave_id] = wave
-        self.size += wave.nbytes
+        if wave is None:
+            wave = self.renderer.synthesize(wave_id, self.stride)
+            self.waves[wave_id] = wave
+            self.size += wave.nbytes
+        self.next_use[wave_id] = next_use
         while self.size > self.budget and len(self.waves) > 1:
-            _, dropped = self.waves.popitem(last=False)
-            self.size -= dropped.nbytes
+            farthest = max(self.next_use, key=self.next_use.__getitem__)
+            self.size -= self.waves.pop(farthest).nbytes
+            del self.next_use[farthest]
         return wave
 
 
 @dataclass(frozen=True)
 class _Timeline:
-    """Every sounding note in 28 bytes (start sample, waveform id, channel gains, reverb send), sorted by start."""
+    """Every sounding note in 28 bytes (start sample, waveform id, channel gains, reverb send), sorted by start,
+    and for each the row where its waveform is used next."""
 
     notes: np.ndarray
     n_samples: int
+    next_use: np.ndarray
+
+    @classmethod
+    def of(cls, notes: np.ndarray, n_samples: int) -> _Timeline:
+        rows = np.arange(len(notes))
+        order = np.lexsort((rows, notes["wave"]))  # by waveform, then by row
+        following = np.full(len(notes), np.iinfo(np.int64).max, np.int64)
+        same = notes["wave"][order[1:]] == notes["wave"][order[:-1]]
+        following[order[:-1][same]] = order[1:][same]
+        return cls(notes, n_samples, following)
 
     def placed(self, cache: _WaveCache) -> Iterator[_Placed]:
         """The notes in order of start, with their waveforms (rendered or reused as they are needed)."""
@@ -206,8 +220,11 @@ class _Timeline:
         for i in range(0, len(self.notes), _TIMELINE_SLICE):
             part = self.notes[i : i + _TIMELINE_SLICE]
             columns = (part[name].tolist() for name in ("start", "wave", "left", "right", "send"))
-            for start, wave_id, left, right, send in zip(*columns, strict=True):
-                wave = cache.get(wave_id)
+            following = self.next_use[i : i + _TIMELINE_SLICE].tolist()
+            for (start, wave_id, left, right, send), next_use in zip(
+                zip(*columns, strict=True), following, strict=True
+            ):
+                wave = cache.get(wave_id, next_use)
                 yield _Placed(start, min(self.n_samples, start + len(wave) * stride), wave, left, right, send)
 
 

@@ -23,7 +23,7 @@ from scipy import signal as dsp
 
 DRUM_BANK = 128
 _TIMECENT_DEFAULT = -12000  # 1 ms
-_MAX_RELEASE_S = 1.0  # longer tails come from the reverb
+_MAX_RELEASE_S = 0.5  # longer tails come from the reverb
 _MAX_ONE_SHOT_S = 4.0
 _SEGMENT = 1 << 15
 

@@ -435,7 +435,7 @@ def _parts(text: str, genre: Genre, mood: str, has, notes: list[str]) -> tuple[t
     no_drums = any(has(w) for w in _NO_DRUMS)
 
     roles: dict[str, Voice | None] = {
-        role: (None if program is None else Voice(_program_name(program), program))
+        role: (None if program is None else Voice("drum kit" if role == "drums" else _program_name(program), program))
         for role, program in genre.parts.items()
     }
     generic = {INSTRUMENTS[w] for w in ("bass", "bassline", "synth")}  # the genre's own kind, if it has one
