@@ -333,8 +333,9 @@ class _Writer:
         fifth = root + 7
         v = velocity + 5
         pattern: list[tuple[float, int, float]]  # (sixteenth, pitch, length)
-        if energy < 0.3:
+        if energy < 0.3:  # calm: a soft held root
             pattern = [(0, root, 16)]
+            v -= 20
         elif genre in ("house", "techno"):
             pattern = [(s, root, 1.6) for s in (2, 6, 10, 14)]
         elif genre == "drum and bass":

@@ -220,10 +220,8 @@ class _Timeline:
         for i in range(0, len(self.notes), _TIMELINE_SLICE):
             part = self.notes[i : i + _TIMELINE_SLICE]
             columns = (part[name].tolist() for name in ("start", "wave", "left", "right", "send"))
-            following = self.next_use[i : i + _TIMELINE_SLICE].tolist()
-            for (start, wave_id, left, right, send), next_use in zip(
-                zip(*columns, strict=True), following, strict=True
-            ):
+            rows = zip(*columns, self.next_use[i : i + _TIMELINE_SLICE].tolist(), strict=True)
+            for start, wave_id, left, right, send, next_use in rows:
                 wave = cache.get(wave_id, next_use)
                 yield _Placed(start, min(self.n_samples, start + len(wave) * stride), wave, left, right, send)
 
