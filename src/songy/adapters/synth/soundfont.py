@@ -11,11 +11,11 @@ other than the velocity curve are not applied.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -201,8 +201,11 @@ def _lowpass(cutoff: int, rate: int) -> np.ndarray:
 
 
 def default_path() -> Path:
-    """TimGM6mb.sf2 from the installed ``pretty_midi`` package."""
-    return Path(str(resources.files("pretty_midi").joinpath("TimGM6mb.sf2")))
+    """TimGM6mb.sf2 from the installed ``pretty_midi`` package (found, not imported: its import pulls in mido)."""
+    spec = importlib.util.find_spec("pretty_midi")
+    if spec is None or not spec.submodule_search_locations:
+        raise SoundFontError("the default SoundFont comes with the pretty_midi package, which is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "TimGM6mb.sf2"
 
 
 @lru_cache(maxsize=2)
