@@ -1,12 +1,13 @@
 """The effects of the mix, each streaming (state carried from one chunk to the next, so a track of any length costs
 the same memory and the output does not depend on how it is cut): a stereo convolution reverb, a compressor and a
-guitar distortion. The filters are scipy's; the reverb is a uniformly partitioned convolution with numpy's FFT."""
+guitar distortion. The filters are scipy's; the reverb is a uniformly partitioned convolution with scipy's FFT."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+from scipy import fft
 from scipy import signal as dsp
 
 
@@ -36,7 +37,7 @@ class Reverb:
         padded[: len(ir)] = ir
         blocks = padded.reshape(parts, partition, 2)
         # spectra of each partition, zero-padded to 2P: (parts, 2, P + 1)
-        self.spectra = np.fft.rfft(blocks, n=2 * partition, axis=1).transpose(0, 2, 1).astype(np.complex64)
+        self.spectra = fft.rfft(blocks, n=2 * partition, axis=1).transpose(0, 2, 1).astype(np.complex64)
         self.history = np.zeros((parts, partition + 1), np.complex64)  # input spectra, newest at self.newest
         self.newest = 0
         self.previous = np.zeros(partition, np.float32)
@@ -45,14 +46,14 @@ class Reverb:
         """The stereo wet signal ``(P, 2)`` for the next ``P`` samples of ``send`` (``len(send) <= P``)."""
         x = np.zeros(self.p, np.float32)
         x[: len(send)] = send
-        spectrum = np.fft.rfft(np.concatenate([self.previous, x]))
+        spectrum = fft.rfft(np.concatenate([self.previous, x]))
         self.previous = x
         parts = len(self.history)
         self.newest = (self.newest - 1) % parts
         self.history[self.newest] = spectrum
         order = (self.newest + np.arange(parts)) % parts  # history[order[k]] is the input k partitions ago
         wet = np.einsum("kf,kcf->cf", self.history[order], self.spectra)
-        return np.fft.irfft(wet, n=2 * self.p, axis=1)[:, self.p :].T.astype(np.float32)
+        return fft.irfft(wet, n=2 * self.p, axis=1)[:, self.p :].T.astype(np.float32)
 
 
 class Compressor:
