@@ -485,7 +485,7 @@ def _program_name(program: int) -> str:
 
 def _leftovers(text: str, used: list[str]) -> tuple[str, ...]:
     rest = text
-    for phrase in sorted(set(used), key=len, reverse=True):
+    for phrase in sorted(set(used), key=lambda p: (-len(p), p)):  # longest first; ties in a fixed order
         rest = re.sub(rf"(?<![\w]){re.escape(phrase)}(?![\w])", " ", rest)
     words = re.findall(r"[^\s,.;:!?()\"'/\[\]{}]+", rest)
     return tuple(dict.fromkeys(w for w in words if w not in _FILLER and not re.fullmatch(r"[\d.,%-]+", w)))
