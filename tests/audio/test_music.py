@@ -8,6 +8,10 @@ bar, side/mid energy, left/right correlation, the share of energy below 250 Hz, 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -196,3 +200,22 @@ def test_same_prompt_and_seed_same_audio_other_seed_another_piece() -> None:
     assert not np.array_equal(one.samples, other.samples)
     pitches = [[(n.role, n.pitch) for n in song.composition.notes] for song in (one, other)]
     assert pitches[0] != pitches[1]
+
+
+def test_the_same_audio_in_every_process() -> None:
+    """Nothing depends on string hashing or other per-process state: two processes with different hash seeds
+    render the same samples."""
+    script = (
+        "import hashlib; from songy.adapters.synth.generator import render; "
+        "from songy.domain.formats import OutputFormat; from songy.ports.audio import AudioSpec; "
+        "x = render(AudioSpec('heavy metal with piano, hip-hop beat, vocals', 4000, OutputFormat.parse('pcm_22050'),"
+        " 'm', seed=5)); print(hashlib.sha256(x.tobytes()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": str(h)}, capture_output=True,
+            text=True, check=True,
+        ).stdout
+        for h in (1, 2)
+    }  # fmt: skip
+    assert len(digests) == 1
