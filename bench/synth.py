@@ -1,7 +1,7 @@
 """Offline synthesizer speed and memory.
 
 Prints, for 30 s and 300 s tracks in mp3_44100_128: the wall time to compose + render + encode, the real-time
-factor (track length / wall time; goal >= 100x on a 2-core machine), the peak traced memory of one job, and,
+factor (track length / wall time; goal >= 50x for a 30 s MP3, issue 17), the peak traced memory of one job, and,
 as a baseline run in the same process, the time LAME alone takes to encode the very same rendered track (so the
 share of the time that is Songy's own composing and rendering is visible).
 

@@ -133,7 +133,7 @@ class Container(containers.DeclarativeContainer):
     )
     audio_generator = providers.Selector(
         settings.provided.audio_generator,
-        synth=providers.Singleton(SynthAudioGenerator),
+        synth=providers.Singleton(SynthAudioGenerator, settings.provided.soundfont),
         elevenlabs=providers.Singleton(_elevenlabs, settings),
     )
 

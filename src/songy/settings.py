@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     )
 
     audio_generator: Literal["synth", "elevenlabs"] = Field("synth", description="who renders the audio")
+    soundfont: str | None = Field(
+        None,
+        description="a General MIDI SoundFont (.sf2) for the synthesizer, e.g. Debian's fluid-soundfont-gm "
+        "`/usr/share/sounds/sf2/FluidR3_GM.sf2`; default: TimGM6mb.sf2 from the pretty_midi package",
+    )
     elevenlabs_api_key: str | None = Field(None, description="sent as `xi-api-key`")
     elevenlabs_base_url: str = Field("https://api.elevenlabs.io", description="ElevenLabs API base URL")
     elevenlabs_timeout_s: float = Field(300.0, gt=0, description="per-read timeout of a generation call")
@@ -111,6 +116,13 @@ class Settings(BaseSettings):
         "died) is retried by the reaper",
     )
     outbox_poll_interval_s: float = Field(0.5, gt=0, description="relay poll when not woken by a commit")
+
+    @field_validator("soundfont")
+    @classmethod
+    def _soundfont_exists(cls, value: str | None) -> str | None:
+        if value and not Path(value).expanduser().is_file():
+            raise ValueError(f"no SoundFont file at {value} (install fluid-soundfont-gm, or unset SONGY_SOUNDFONT)")
+        return str(Path(value).expanduser()) if value else None
 
     @model_validator(mode="after")
     def _check_mode(self) -> Settings:

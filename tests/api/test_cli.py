@@ -75,3 +75,37 @@ def test_doctor_passes_on_a_healthy_embedded_setup_and_names_what_fails(tmp_path
 def test_bad_configuration_is_a_clear_error(tmp_path: Path) -> None:
     result = run("doctor", cwd=tmp_path, env={"SONGY_MODE": "production"})
     assert result.returncode != 0 and "dev tokens are refused in production mode" in result.stderr
+
+
+def test_synth_explain_says_what_it_understood(tmp_path: Path) -> None:
+    """Issue 17: the interpretation (genre, tempo, key, mode, instruments, mood, words not understood) is shown."""
+    result = run(
+        "synth", "techno 1000 bpm with flute and theremin, zorblax", "--length", "2s", "--seed", "3", "--explain",
+        "-o", "t.wav", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "genre:       techno (prompt)" in out
+    assert "tempo:       200 bpm (prompt)" in out and "1000 bpm is outside 50-200" in out
+    assert "key:         D# minor (seed)" in out
+    assert "lead=flute (GM 73)" in out
+    assert "theremin: not available" in out
+    assert "not understood: 'zorblax'" in out
+    assert (tmp_path / "t.wav").stat().st_size == 44 + 2 * 44100 * 4
+
+
+def test_an_empty_prompt_is_refused(tmp_path: Path) -> None:
+    for command in (("synth", ""), ("synth", "   "), ("demo", " \t")):
+        result = run(*command, "--length", "2s", "-o", "x.mp3", cwd=tmp_path)
+        assert result.returncode != 0
+        assert "the prompt is empty" in result.stderr
+        assert not (tmp_path / "x.mp3").exists()
+
+
+def test_a_wrong_soundfont_is_a_clear_error(tmp_path: Path) -> None:
+    missing = run("synth", "calm piano", "-o", "x.wav", cwd=tmp_path, env={"SONGY_SOUNDFONT": "/nonexistent.sf2"})
+    assert missing.returncode != 0 and "no SoundFont file at /nonexistent.sf2" in missing.stderr
+    (tmp_path / "junk.sf2").write_bytes(b"RIFF\x04\x00\x00\x00WAVE")
+    junk = run("synth", "calm piano", "-o", "x.wav", cwd=tmp_path, env={"SONGY_SOUNDFONT": str(tmp_path / "junk.sf2")})
+    assert junk.returncode != 0 and "is not a SoundFont 2 (.sf2) file" in junk.stderr
+    assert "Traceback" not in missing.stderr + junk.stderr

@@ -62,3 +62,74 @@ def spectral_centroid(samples: np.ndarray, rate: int) -> float:
     spectrum = np.abs(np.fft.rfft(mono))
     freqs = np.fft.rfftfreq(len(mono), 1 / rate)
     return float((spectrum * freqs).sum() / max(spectrum.sum(), 1e-12))
+
+
+# Krumhansl-Kessler key profiles (C major, C minor), as used by the Krumhansl-Schmuckler key-finding algorithm
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def chroma(samples: np.ndarray, rate: int, low: float = 55.0, high: float = 2000.0) -> np.ndarray:
+    """The energy of each pitch class (C = 0) from ``low`` to ``high`` Hz, from 4096-sample frames, normalised to
+    sum 1."""
+    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    size, hop = 4096, 2048
+    freqs = np.fft.rfftfreq(size, 1 / rate)
+    band = (freqs >= low) & (freqs <= high)
+    classes = np.round(12 * np.log2(freqs[band] / 440.0) + 69).astype(int) % 12
+    window = np.hanning(size)
+    energy = np.zeros(12)
+    for start in range(0, max(1, len(mono) - size + 1), hop):
+        frame = mono[start : start + size]
+        if len(frame) < size:
+            frame = np.pad(frame, (0, size - len(frame)))
+        spectrum = np.abs(np.fft.rfft(frame * window))[band] ** 2
+        energy += np.bincount(classes, weights=spectrum, minlength=12)
+    total = energy.sum()
+    return energy / total if total > 0 else energy
+
+
+def estimate_key(samples: np.ndarray, rate: int) -> tuple[int, bool]:
+    """(tonic pitch class, minor) whose key profile correlates best with the chroma of the whole signal."""
+    profile = chroma(samples, rate)
+    best = max(
+        ((tonic, minor) for tonic in range(12) for minor in (False, True)),
+        key=lambda k: np.corrcoef(profile, np.roll(MINOR_PROFILE if k[1] else MAJOR_PROFILE, k[0]))[0, 1],
+    )
+    return best
+
+
+def relative_key(tonic: int, minor: bool) -> tuple[int, bool]:
+    return ((tonic + 3) % 12, False) if minor else ((tonic + 9) % 12, True)
+
+
+def strongest_triad(profile: np.ndarray) -> tuple[int, bool]:
+    """(root, minor) of the major or minor triad whose three pitch classes hold the most of ``profile``."""
+    return max(
+        ((root, minor) for root in range(12) for minor in (False, True)),
+        key=lambda k: profile[k[0]] + profile[(k[0] + (3 if k[1] else 4)) % 12] + profile[(k[0] + 7) % 12],
+    )
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b) / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
+
+
+def side_to_mid_db(samples: np.ndarray) -> float:
+    """Energy of the side channel (L - R) over the mid (L + R), in dB: -inf for mono."""
+    mid, side = samples[:, 0] + samples[:, 1], samples[:, 0] - samples[:, 1]
+    return 10 * np.log10(
+        max(float(np.square(side, dtype=np.float64).sum()), 1e-20) / float(np.square(mid, dtype=np.float64).sum())
+    )
+
+
+def channel_correlation(samples: np.ndarray) -> float:
+    return float(np.corrcoef(samples[:, 0], samples[:, 1])[0, 1])
+
+
+def low_share(samples: np.ndarray, rate: int, cutoff: float = 250.0) -> float:
+    """The share of the energy below ``cutoff`` Hz."""
+    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    power = np.abs(np.fft.rfft(mono)) ** 2
+    freqs = np.fft.rfftfreq(len(mono), 1 / rate)
+    return float(power[freqs < cutoff].sum() / power.sum())

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from songy.adapters.audio_verification import check_file
 from songy.adapters.codecs import channels_of, decode, encode, transcode
 from songy.adapters.synth.generator import render
 from songy.domain.formats import Codec, OutputFormat, supported_format_names
-from songy.ports.audio import AudioSpec
+from songy.ports.audio import EXACT, AudioCheckFailed, AudioSpec, OutputTolerance
 from tests.support.audio_checks import assert_is_the_asked_audio, extra_samples_allowed
 
 from .measures import dbfs, quietest_second_dbfs, rms
@@ -80,3 +83,36 @@ def test_decoded_length_is_the_asked_length_as_each_codec_allows(name: str, leng
     samples, rate = decode(b"".join(encode(silence, fmt)), fmt)
     assert rate == fmt.sample_rate
     assert 0 <= excess(samples, rate, length_ms) <= extra_samples_allowed(fmt)
+
+
+@pytest.mark.parametrize("name", [n for n in supported_format_names() if n.startswith("mp3_")])
+def test_decoded_mp3_starts_on_time_and_ends_on_the_last_sample(name: str) -> None:
+    """The gapless header (LAME's Info tag: encoder delay and padding) is honoured by the decoder: a click at
+    sample k decodes at k (within 2 ms: it started 1,105 samples, 25 ms, late without it), and the length is
+    exact for every residue of the length modulo the frame."""
+    fmt = OutputFormat.parse(name)
+    for n in (fmt.sample_rate, fmt.sample_rate + 1, fmt.sample_rate + 575, 2 * fmt.sample_rate + 1151):
+        signal = np.zeros((n, 2), np.float32)
+        click = n // 3
+        signal[click : click + 4] = 0.8
+        signal[-4:] = 0.8  # the last samples survive the end trim
+        samples, rate = decode(b"".join(encode(signal, fmt)), fmt)
+        assert len(samples) == n
+        assert abs(int(np.argmax(np.abs(samples[: n // 2, 0]))) - click) <= 0.002 * rate
+        assert float(np.max(np.abs(samples[-64:, 0]))) > 0.2
+
+
+def test_the_check_of_stored_mp3_is_exact_for_gapless_generators(tmp_path: Path) -> None:
+    """The synthesizer's MP3s decode exactly, so 500 samples too many fail its check; a generator without the
+    gapless header (a provider's MP3) keeps the allowance of a frame and LAME's 48-sample MDCT delay."""
+    fmt = OutputFormat.parse("mp3_44100_128")
+    spec = AudioSpec(PROMPT, 3000, fmt, "music_v1")
+    asked = round(3.0 * fmt.sample_rate)
+    path = tmp_path / "track.mp3"
+    path.write_bytes(b"".join(encode(render(spec), fmt)))
+    assert check_file(str(path), spec, EXACT).samples == asked
+    path.write_bytes(b"".join(encode(np.full((asked + 500, 2), 0.1, np.float32), fmt)))
+    with pytest.raises(AudioCheckFailed) as failed:
+        check_file(str(path), spec, EXACT)
+    assert failed.value.check == "length"
+    assert check_file(str(path), spec, OutputTolerance(gapless=False)).samples == asked + 500

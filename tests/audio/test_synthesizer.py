@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from songy.adapters.codecs import decode, encode
+from songy.adapters.synth import soundfont
 from songy.adapters.synth.composer import compose
 from songy.adapters.synth.generator import SynthAudioGenerator, render, stream
 from songy.adapters.synth.renderer import PEAK_CEILING, Renderer
@@ -62,11 +63,11 @@ def test_busy_is_denser_than_sparse() -> None:
 
 def test_prompt_vocabulary() -> None:
     style = read_style("Melancholic cinematic strings in D minor, 70 BPM, no drums", seed=0)
-    assert (style.genre, style.bpm, style.key_name) == ("classical", 70, "D minor")
-    assert "strings" in style.instruments and "drums" not in style.instruments
+    assert (style.genre, style.bpm, style.key_name) == ("orchestral", 70, "D minor")
+    assert 48 in [p.voice.program for p in style.parts] and "drums" not in style.roles
     assert read_style("happy pop in Bb major", seed=0).key_name == "A# major"
     assert read_style("lofi hip hop", seed=0).genre == "hip hop"
-    assert read_style("solo guitar", seed=0).instruments == ("guitar",)
+    assert {p.voice.program for p in read_style("solo guitar", seed=0).parts} == {25}
 
 
 @settings(max_examples=25, deadline=None)
@@ -121,15 +122,15 @@ def test_block_size_does_not_change_the_signal(block: int, length_ms: int, seed:
     style = read_style(spec.prompt, seed)
     n = round(length_ms * PCM.sample_rate / 1000)
     composition = compose(style, n / PCM.sample_rate, seed)
-    blocks = list(Renderer(PCM.sample_rate, style.brightness, seed).stream(composition, n, block=block))
+    blocks = list(Renderer(PCM.sample_rate, soundfont.load(), seed).stream(composition, n, block=block))
     assert all(len(b) <= block for b in blocks)
     joined = np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
     assert np.array_equal(joined, render(spec))
 
 
 def test_streaming_memory_does_not_grow_with_the_length() -> None:
-    """Rendering and encoding block by block: 120 s peaks no higher than 30 s (a few blocks plus the waveform
-    cache), far below the 42 MiB float32 signal of 120 s that rendering it whole would hold."""
+    """Rendering and encoding chunk by chunk: 120 s peaks no higher than 30 s (a few chunks, the reverb's history
+    and the bounded cache of rendered notes), far below the 42 MiB float32 signal of 120 s."""
     fmt = OutputFormat.parse("mp3_44100_128")
 
     def peak_of(seconds: int) -> int:

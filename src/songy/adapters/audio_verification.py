@@ -8,10 +8,11 @@ What each codec allows for the length, measured over every residue of the length
 - ``pcm_*``, ``ulaw_8000``, ``alaw_8000``, ``wav_*``: exact (raw samples, nothing added).
 - ``opus_48000_*``: exact: Ogg Opus carries its pre-skip and the granule position of the last page, which the
   decoder uses to drop the encoder's look-ahead and the padding of the last 20 ms packet.
-- ``mp3_*``: MP3 stores whole frames (1152 samples for MPEG-1 at 32-48 kHz, 576 for MPEG-2 at 16-24 kHz) and,
-  without a gapless header, the decoder returns every sample of them. The synthesizer trims LAME's delay from its
-  tail, so the decoded track is never shorter than asked and at most one frame plus LAME's 48-sample MDCT delay
-  longer (measured: 47 to frame + 46 samples, < 28 ms at 44.1 kHz).
+- ``mp3_*`` from a generator whose tolerance is ``gapless`` (the synthesizer, and everything Songy encodes): exact.
+  The first frame is LAME's "Info" tag with the encoder delay and end padding, which the decoder drops.
+- other ``mp3_*`` (a provider's, which may have no such header): MP3 stores whole frames (1152 samples for MPEG-1
+  at 32-48 kHz, 576 for MPEG-2 at 16-24 kHz) and, without a gapless header, the decoder returns every sample of
+  them: up to one frame plus LAME's 48-sample MDCT delay longer is allowed (< 28 ms at 44.1 kHz).
 
 A generator's :class:`~songy.ports.audio.OutputTolerance` widens that range both ways (a provider's), and says
 whether a failed check is worth another attempt: never for a deterministic generator (the synthesizer would
@@ -35,7 +36,7 @@ from songy.ports.blobs import BlobStore
 # Layer III bitrates (kbps) by the header's 4-bit index (ISO/IEC 11172-3 and 13818-3); index 0 is "free format".
 _MPEG1_LAYER3_KBPS = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _MPEG2_LAYER3_KBPS = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
-MP3_MDCT_DELAY = 48  # LAME's MDCT delay, beyond the 1105 samples the synthesizer trims
+MP3_MDCT_DELAY = 48  # LAME's MDCT delay past the 1105 samples of start delay, in an MP3 without a gapless header
 # (probed container, decoder names) of the formats that carry a header
 _CONTAINERS: dict[Codec, tuple[str, frozenset[str]]] = {
     Codec.MP3: ("mp3", frozenset({"mp3", "mp3float"})),
@@ -95,12 +96,12 @@ def allowed_samples(spec: AudioSpec, tolerance: OutputTolerance) -> tuple[int, i
     rate = spec.output_format.sample_rate
     asked = round(spec.length_ms * rate / 1000)
     slack = round(tolerance.length.total_seconds() * rate)
-    return max(asked - slack, 1), asked + codec_padding(spec.output_format) + slack
+    return max(asked - slack, 1), asked + codec_padding(spec.output_format, tolerance) + slack
 
 
-def codec_padding(fmt: OutputFormat) -> int:
+def codec_padding(fmt: OutputFormat, tolerance: OutputTolerance) -> int:
     """How many samples past the asked length the codec itself may decode (see the module's docstring)."""
-    if fmt.codec is not Codec.MP3:
+    if fmt.codec is not Codec.MP3 or tolerance.gapless:
         return 0
     frame = 1152 if fmt.sample_rate >= 32000 else 576
     return frame + MP3_MDCT_DELAY

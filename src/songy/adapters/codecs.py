@@ -20,9 +20,11 @@ import numpy as np
 from songy.domain.formats import Codec, OutputFormat
 
 CHUNK_FRAMES = 65_536
-# LAME delays its output by 576 + 529 samples and writes no gapless header through lameenc: dropping that many
-# samples from the (faded-out) tail keeps the decoded MP3 within one frame (< 26 ms) of the requested length.
-MP3_ENCODER_DELAY = 1105
+# LAME starts its output 576 samples late (plus the decoder's 529) and pads the last frame; lameenc cannot write
+# LAME's own tag, so :func:`mp3_info_frame` writes it (the "Info" frame of the LAME/Xing header) before the audio:
+# decoders that read it (FFmpeg, and so PyAV, foobar2000, iTunes, Rockbox, ...) drop the delay and the padding,
+# and the decoded track is the encoded samples exactly.
+LAME_ENCODER_DELAY = 576
 MP3_QUALITY = 5  # LAME -q5; -q7 is ~1.6x faster at audibly lower quality (docs/performance.md)
 _AV_ENCODERS = {Codec.OPUS: ("ogg", "libopus"), Codec.ULAW: ("mulaw", "pcm_mulaw"), Codec.ALAW: ("alaw", "pcm_alaw")}
 # libopus's unconstrained VBR spends what the music asks for: 30-90% over the asked bitrate on the synthesizer's
@@ -82,30 +84,72 @@ def _int16_blocks(blocks: Iterable[np.ndarray], channels: int) -> Iterator[np.nd
             yield to_int16(block[i : i + CHUNK_FRAMES], channels)
 
 
-def _first(blocks: Iterable[np.ndarray], frames: int) -> Iterator[np.ndarray]:
-    """The blocks cut off after ``frames`` frames in all (the rest is still consumed, so a producer finishes)."""
-    left = frames
-    for block in blocks:
-        if left > 0:
-            yield block[:left]
-        left -= len(block)
-
-
 def _mp3(signal: Signal, fmt: OutputFormat, channels: int) -> Iterator[bytes]:
-    blocks = signal.blocks
-    if signal.frames > 4 * MP3_ENCODER_DELAY:
-        blocks = _first(blocks, signal.frames - MP3_ENCODER_DELAY)
+    if not signal.frames:
+        return
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(fmt.bitrate_kbps or 128)
     encoder.set_in_sample_rate(fmt.sample_rate)
     encoder.set_out_sample_rate(fmt.sample_rate)
     encoder.set_channels(channels)
     encoder.set_quality(MP3_QUALITY)
-    for block in _int16_blocks(blocks, channels):
+    yield mp3_info_frame(fmt, channels, signal.frames)
+    for block in _int16_blocks(signal.blocks, channels):
         data = encoder.encode(block.tobytes())
         if data:
             yield bytes(data)
     yield bytes(encoder.flush())
+
+
+def mp3_samples_per_frame(sample_rate: int) -> int:
+    """Layer III: 1152 samples a frame for MPEG-1 (32-48 kHz), 576 for MPEG-2 (16-24 kHz)."""
+    return 1152 if sample_rate >= 32000 else 576
+
+
+def lame_frames(samples: int, sample_rate: int) -> tuple[int, int]:
+    """(audio frames, end padding in samples) LAME 3.100 writes for ``samples`` samples: its flush pads the
+    delayed signal to whole frames, and by at least 576 samples (``lame_encode_flush``)."""
+    spf = mp3_samples_per_frame(sample_rate)
+    encoded = samples + LAME_ENCODER_DELAY
+    padding = spf - encoded % spf
+    if padding < 576:
+        padding += spf
+    return (encoded + padding) // spf, padding
+
+
+# sample rate -> (MPEG version bits, sample rate index)
+_MP3_RATES = {44100: (3, 0), 48000: (3, 1), 32000: (3, 2), 22050: (2, 0), 24000: (2, 1), 16000: (2, 2)}
+_MP3_KBPS = {
+    3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+
+
+def mp3_info_frame(fmt: OutputFormat, channels: int, samples: int) -> bytes:
+    """The first frame of a gapless CBR MP3: a silent Layer III frame at the stream's bitrate and rate holding the
+    Xing "Info" tag (the number of audio frames that follow) and LAME's extension (encoder delay and padding), as
+    LAME writes it (the "mp3 info tag" specification). The frame is all zeros past the tag: a decoder that does not
+    read the tag plays it as one frame of silence."""
+    version, rate_index = _MP3_RATES[fmt.sample_rate]
+    kbps = fmt.bitrate_kbps or 128
+    bitrate_index = _MP3_KBPS[version].index(kbps)
+    mpeg1 = version == 3
+    size = (144_000 if mpeg1 else 72_000) * kbps // fmt.sample_rate
+    mode = 0b11 if channels == 1 else 0b01  # mono, or joint stereo as LAME encodes it
+    # sync, version, Layer III, no CRC | bitrate, rate, no padding | channel mode, "original"
+    header = bytes((0xFF, 0xE0 | version << 3 | 0b011, bitrate_index << 4 | rate_index << 2, mode << 6 | 0b0100))
+    side_info = (32 if channels == 2 else 17) if mpeg1 else (17 if channels == 2 else 9)
+    frames, padding = lame_frames(samples, fmt.sample_rate)
+    tag = b"Info" + (1).to_bytes(4, "big") + frames.to_bytes(4, "big")  # flags: the frame count only
+    lame = bytearray(36)
+    lame[0:9] = b"LAME3.100"
+    lame[20] = min(kbps, 255)  # CBR: the bitrate
+    lame[21:24] = (LAME_ENCODER_DELAY << 12 | padding).to_bytes(3, "big")
+    frame = bytearray(size)
+    frame[:4] = header
+    body = tag + bytes(lame)
+    frame[4 + side_info : 4 + side_info + len(body)] = body  # no ReplayGain, so no tag CRC either
+    return bytes(frame)
 
 
 def _wav_header(frames: int, sample_rate: int) -> bytes:

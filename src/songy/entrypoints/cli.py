@@ -141,10 +141,18 @@ def cmd_doctor(_: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def _prompt(text: str) -> str:
+    """The prompt, refused when it says nothing (empty or only spaces)."""
+    if not text.strip():
+        raise ValueError('the prompt is empty: say what to play, e.g. "calm piano in D minor, 70 bpm"')
+    return text
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from songy.container import build_container
     from songy.entrypoints.demo import embedded_server, run_demo
 
+    args.prompt = _prompt(args.prompt)
     length_ms = int(parse_duration(args.length).total_seconds() * 1000)
     out = Path(args.out or f"songy-demo.{args.format.split('_')[0]}")
     settings = _settings()
@@ -172,10 +180,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def cmd_synth(args: argparse.Namespace) -> None:
     from songy.adapters.codecs import encode
-    from songy.adapters.synth.generator import stream
+    from songy.adapters.synth.generator import interpretation, stream
     from songy.domain.formats import OutputFormat
     from songy.ports.audio import AudioSpec
 
+    prompt = _prompt(args.prompt)
+    font = _settings().soundfont
     out = Path(args.out)
     name = args.format or {
         "mp3": "mp3_44100_128",
@@ -188,7 +198,10 @@ def cmd_synth(args: argparse.Namespace) -> None:
     }.get(out.suffix.lstrip(".").lower(), "mp3_44100_128")
     fmt = OutputFormat.parse(name)
     length_ms = int(parse_duration(args.length).total_seconds() * 1000)
-    signal = stream(AudioSpec(args.prompt, length_ms, fmt, "music_v1", seed=args.seed))
+    spec = AudioSpec(prompt, length_ms, fmt, "music_v1", seed=args.seed)
+    if args.explain:
+        print(interpretation(spec, font).explain())
+    signal = stream(spec, font)
     with out.open("wb") as handle:
         for chunk in encode(signal, fmt):
             handle.write(chunk)
@@ -236,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--length", default="20s")
     synth.add_argument("--format", help="output format name (default: from the file extension)")
     synth.add_argument("--seed", type=int)
+    synth.add_argument("--explain", action="store_true", help="print how the prompt was understood, then render")
     synth.add_argument("-o", "--out", default="songy-synth.mp3")
     synth.set_defaults(func=cmd_synth)
     return parser

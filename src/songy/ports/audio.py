@@ -30,13 +30,16 @@ class OutputTolerance:
     ``length``: how far the decoded length may stray from the asked one, beyond what the codec itself allows
     (zero: exact). ``deterministic``: the same spec gives the same bytes, so a failed check would fail again and
     is permanent; otherwise a truncated, undecodable or wrong-length stream is worth another attempt.
+    ``gapless``: its MP3s carry their encoder delay and padding (a LAME/Xing header, as Songy's own encoder writes
+    them), so they decode to the exact length; without it a decoder may return up to a frame more.
     """
 
     length: timedelta = timedelta(0)
     deterministic: bool = True
+    gapless: bool = False
 
 
-EXACT = OutputTolerance()
+EXACT = OutputTolerance(gapless=True)
 
 
 class AudioGenerator(Protocol):
