@@ -19,6 +19,9 @@ class InstantGenerator:
 
     tolerance = EXACT
 
+    def describe(self, spec: object) -> None:
+        return None
+
     async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
         yield silence(spec.output_format, spec.length_ms)
 

@@ -110,6 +110,9 @@ class GatedGenerator:
     def open(self) -> None:
         self._open.set()
 
+    def describe(self, spec: object) -> None:
+        return None
+
     async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
         self.started.set()
         while not self._open.is_set():  # noqa: ASYNC110 - opened from the test thread, not this loop

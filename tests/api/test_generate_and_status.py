@@ -174,3 +174,16 @@ def test_download_with_an_unknown_format_is_400(api: Api) -> None:
     api.wait_for(music_id)
     response = api.client.get(f"/api/music-generator/download/{music_id}?format=flac_44100", headers=api.auth())
     assert response.status_code == 400 and response.json()["error"]["details"][0]["field"] == "format"
+
+
+def test_a_completed_track_shows_what_the_synthesizer_understood(api: Api) -> None:
+    music_id = api.generate(prompt="techno 1000 bpm with a flute", lengthMs=3000).json()["data"]["musicId"]
+    generating = api.status(music_id).json()["data"]
+    assert "metadata" not in generating or generating["status"] != "GENERATING"
+    done = api.wait_for(music_id)
+    assert done["status"] == "COMPLETED"
+    metadata = done["metadata"]
+    assert metadata["genre"] == "techno" and metadata["bpm"] == 200  # clamped to the fastest it plays, not misread
+    assert any(i["name"] == "flute" for i in metadata["instruments"])
+    listed = api.client.get("/api/music-generator", headers=api.auth()).json()["data"]["items"]
+    assert [m["metadata"] for m in listed if m["musicId"] == music_id] == [metadata]

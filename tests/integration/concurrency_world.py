@@ -296,6 +296,9 @@ class _Failing:
     def __init__(self, error: Exception) -> None:
         self._error = error
 
+    def describe(self, spec: object) -> None:
+        return None
+
     async def generate(self, spec: object) -> Any:
         yield b"\xff\xfb" * 64
         await asyncio.sleep(0)

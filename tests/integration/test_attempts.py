@@ -32,6 +32,9 @@ class CountingProvider:
         self.gate = asyncio.Event()
         self.started = asyncio.Event()
 
+    def describe(self, spec: object) -> None:
+        return None
+
     async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
         self.calls += 1
         if self.calls == 1:

@@ -37,6 +37,9 @@ class FixedOutput:
         self.tolerance = tolerance
         self.calls = 0
 
+    def describe(self, spec: object) -> None:
+        return None
+
     async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
         self.calls += 1
         data = self.make(spec)

@@ -279,7 +279,7 @@ async def test_canceled_while_rendering_discards_the_object() -> None:
     await CancelMusic(world.uow, world.status._resolve_user, world.clock)(ALICE, music_id)
     spec = AudioSpec(music.prompt, music.length_ms, music.output_format, music.model_id)
     await world.blobs.put(music.object_key or "", world.generator.generate(spec), "audio/mpeg", {})
-    assert await world.process._finish(job, music.object_key or "", "url") == Outcome.SKIPPED
+    assert await world.process._finish(job, music.object_key or "", "url", None) == Outcome.SKIPPED
     await world.relay()  # the discard is a durable outbox event
     assert world.blobs.objects == {}
     assert (await world.status(ALICE, music_id)).status is MusicStatus.CANCELED

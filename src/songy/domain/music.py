@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from songy.domain.errors import InvalidTransition
 from songy.domain.events import (
@@ -52,6 +53,7 @@ class Music:
     credits_reserved: int = 0
     expired_at: datetime | None = None
     lease_expires_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
     version: int = 0
     events: list[DomainEvent] = field(default_factory=list, repr=False)
 
@@ -105,11 +107,12 @@ class Music:
         """A started attempt that stopped renewing its lease: its worker died."""
         return self.lease_expires_at is not None and self.lease_expires_at <= now
 
-    def complete(self, audio_url: str, now: datetime) -> None:
-        """GENERATING -> COMPLETED with the stored audio's URL."""
+    def complete(self, audio_url: str, now: datetime, metadata: dict[str, Any] | None = None) -> None:
+        """GENERATING -> COMPLETED with the stored audio's URL and what the generator told of it."""
         self._require(MusicStatus.GENERATING, "complete")
         self.status = MusicStatus.COMPLETED
         self.audio_url = audio_url
+        self.metadata = metadata
         self.failure_reason = None
         self.lease_expires_at = None
         self.updated_at = now

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from songy.domain.errors import GenerationError
 from songy.domain.formats import OutputFormat
@@ -46,6 +46,11 @@ class AudioGenerator(Protocol):
     @property
     def tolerance(self) -> OutputTolerance:
         """How closely the output matches the spec (see :class:`OutputTolerance`)."""
+        ...
+
+    def describe(self, spec: AudioSpec) -> dict[str, Any] | None:
+        """What the generator can tell of the track it makes from ``spec`` as JSON-ready data (the status
+        ``metadata``: for the synthesizer, its reading of the prompt), or ``None``."""
         ...
 
     def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:

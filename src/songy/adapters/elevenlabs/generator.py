@@ -52,6 +52,10 @@ class ElevenLabsAudioGenerator:
         if self._client is not None:
             await self._client.aclose()
 
+    def describe(self, spec: AudioSpec) -> dict[str, Any] | None:
+        """Nothing yet: ``/v1/music`` answers audio only (its ``/detailed`` variant would tell title and genres)."""
+        return None
+
     async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
         if spec.output_format.codec is Codec.WAV:
             raise PermanentGenerationError("ElevenLabs does not produce wav_*; ask for pcm_* instead")

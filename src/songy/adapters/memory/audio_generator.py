@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,9 @@ class ScriptedAudioGenerator:
         self.chunks = chunks
         self.chunks_before_error = 1
         self.calls: list[AudioSpec] = []
+
+    def describe(self, spec: AudioSpec) -> dict[str, Any] | None:
+        return None
 
     async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:
         self.calls.append(spec)

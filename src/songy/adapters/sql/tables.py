@@ -78,6 +78,7 @@ music = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False, default=0, server_default="0"),
     Column("lease_expires_at", DateTime(timezone=True)),
+    Column("generation_metadata", JSON),
     Index("ix_music_user_created", "user_id", "created_at"),
     Index("ix_music_status_updated", "status", "updated_at"),
     Index("ux_music_object_key", "object_key", unique=True),

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -72,8 +73,8 @@ class SynthAudioGenerator:
         self.soundfont_path = soundfont_path
         soundfont.load(soundfont_path)  # fail at start-up on a wrong path, and keep the font loaded once
 
-    def interpret(self, spec: AudioSpec) -> dict[str, object]:
-        """The interpretation of ``spec`` as JSON-ready data, for the generation's status metadata."""
+    def describe(self, spec: AudioSpec) -> dict[str, Any]:
+        """The interpretation of ``spec`` as JSON-ready data: the track's status ``metadata``."""
         return interpretation(spec, self.soundfont_path).as_dict()
 
     async def generate(self, spec: AudioSpec) -> AsyncIterator[bytes]:

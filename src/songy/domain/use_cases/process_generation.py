@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from songy.domain.credits import release_credits
 from songy.domain.errors import Conflict, GenerationError, TransientGenerationError
@@ -22,6 +23,7 @@ from songy.ports.repositories import UnitOfWorkFactory
 from songy.ports.system import Clock
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 KEY_CANDIDATES = 5
 LEASE = timedelta(seconds=20)
 
@@ -80,7 +82,7 @@ class ProcessGeneration:
         assert music.object_key is not None
         spec = AudioSpec(music.prompt, music.length_ms, music.output_format, music.model_id)
         try:
-            stored = await self._while_leased(job, self._store_and_verify(music, spec))
+            stored, metadata = await self._while_leased(job, self._store_and_verify(music, spec))
         except LeaseLost:
             return await self._abandon(job, music.object_key)
         except GenerationError as exc:
@@ -88,16 +90,17 @@ class ProcessGeneration:
         except Exception as exc:  # an unexpected bug must not leave the job GENERATING forever
             log.exception("unexpected error generating music %s", music.id)
             return await self._handle_failure(job, TransientGenerationError(f"internal error: {exc!r}"))
-        return await self._finish(job, music.object_key, stored.url)
+        return await self._finish(job, music.object_key, stored.url, metadata)
 
-    async def _store_and_verify(self, music: Music, spec: AudioSpec) -> StoredBlob:
-        """Stream the generator's audio into the blob store, then check what was stored before it can complete."""
+    async def _store_and_verify(self, music: Music, spec: AudioSpec) -> tuple[StoredBlob, dict[str, Any] | None]:
+        """Stream the generator's audio into the blob store, check what was stored before it can complete, and ask
+        the generator what it can tell of the track (the status ``metadata``)."""
         assert music.object_key is not None
         stored = await self._blobs.put(
             music.object_key, self._generator.generate(spec), music.output_format.content_type, _metadata(music)
         )
         await self._verifier.verify(music.object_key, spec, self._generator.tolerance)
-        return stored
+        return stored, await asyncio.to_thread(self._generator.describe, spec)
 
     async def _begin(self, job: GenerationJob) -> Music | None:
         now = self._clock.now()
@@ -118,7 +121,7 @@ class ProcessGeneration:
                 return music
         raise RuntimeError(f"no free object key for music {job.music_id}")
 
-    async def _while_leased(self, job: GenerationJob, work: Awaitable[StoredBlob]) -> StoredBlob:
+    async def _while_leased(self, job: GenerationJob, work: Awaitable[T]) -> T:
         """Run ``work`` while renewing the attempt's lease every third of its length. The work is cancelled (and
         :class:`LeaseLost` raised) when the record says the attempt no longer owns it, or when the lease could not
         be renewed before it ran out (the database was unreachable): the reaper may then hand it to another."""
@@ -160,7 +163,7 @@ class ProcessGeneration:
         log.info("music %s attempt %s stopped: the track was canceled, deleted or reaped", job.music_id, job.attempt)
         return Outcome.SKIPPED
 
-    async def _finish(self, job: GenerationJob, key: str, audio_url: str) -> Outcome:
+    async def _finish(self, job: GenerationJob, key: str, audio_url: str, metadata: dict[str, Any] | None) -> Outcome:
         async with self._uow() as uow:
             music = await uow.music.get(job.music_id)
             if music is None or music.status in (MusicStatus.CANCELED, MusicStatus.FAILED):
@@ -172,7 +175,7 @@ class ProcessGeneration:
                 return Outcome.SKIPPED
             if music.is_terminal or music.attempts != job.attempt:
                 return Outcome.SKIPPED
-            music.complete(audio_url, self._clock.now())
+            music.complete(audio_url, self._clock.now(), metadata)
             await uow.music.save(music)
             await uow.commit()
         log.info("music %s completed", job.music_id)

@@ -45,4 +45,6 @@ def status_view(music: Music, audio_url: str | None) -> dict[str, Any]:
         view["error"] = music.failure_reason
     if music.expired_at is not None:
         view["expiredAt"] = iso_timestamp(music.expired_at)
+    if music.metadata is not None:
+        view["metadata"] = music.metadata
     return view

@@ -65,6 +65,7 @@ def music_from_row(row: Any) -> Music:
         credits_reserved=row.credits_reserved,
         expired_at=aware_utc_or_none(row.expired_at),
         lease_expires_at=aware_utc_or_none(row.lease_expires_at),
+        metadata=row.generation_metadata,
         version=row.version,
     )
 
@@ -85,6 +86,7 @@ def _values(music: Music) -> dict[str, Any]:
         "credits_reserved": music.credits_reserved,
         "expired_at": music.expired_at,
         "lease_expires_at": music.lease_expires_at,
+        "generation_metadata": music.metadata,
         "created_at": music.created_at,
         "updated_at": music.updated_at,
     }
