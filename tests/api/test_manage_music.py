@@ -46,6 +46,9 @@ def test_list_rejects_bad_parameters(api: Api) -> None:
         ({"limit": "0"}, "limit"),
         ({"limit": "1000"}, "limit"),
         ({"limit": "ten"}, "limit"),
+        ({"limit": "٣"}, "limit"),
+        ({"limit": " 3"}, "limit"),
+        ({"limit": "3" * 40}, "limit"),
         ({"cursor": "%%%"}, "cursor"),
         ({"cursor": "bm90LWEtY3Vyc29y"}, "cursor"),
     ]:

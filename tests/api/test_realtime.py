@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -282,3 +283,19 @@ def test_websocket_with_a_refused_token_is_closed_with_4401(
     assert closed.value.rcvd.code == 4401
     assert closed.value.rcvd.reason == "UNAUTHORIZED"
     assert live.subscriptions() == 0
+
+
+def test_sse_clients_that_leave_before_the_stream_starts_leave_no_subscription(held_live: Live) -> None:
+    live = held_live
+    music_id = live.generate()
+    host, port = live.server.http_url.removeprefix("http://").split(":")
+    request = (
+        f"GET /api/music-generator/status/{music_id}/events HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: {live.auth()['Authorization']}\r\n\r\n"
+    ).encode()
+    for read_headers in [True] * 50 + [False] * 50:
+        with socket.create_connection((host, int(port)), timeout=10) as raw:
+            raw.sendall(request)
+            if read_headers:  # the handler has answered: with the old code its subscription existed by now
+                assert raw.recv(12).startswith(b"HTTP/1.1 200")
+    wait_until(lambda: live.subscriptions() == 0, timeout=10, what="no subscription left by clients that left")

@@ -171,3 +171,25 @@ def denied_store() -> Iterator[S3BlobStore]:
 async def test_access_denied_is_permanent_and_names_the_bucket(denied_store: S3BlobStore) -> None:
     with pytest.raises(PermanentGenerationError, match="access denied for bucket locked"):
         await denied_store.put("music/x.mp3", stream(b"x"), "audio/mpeg", {})
+
+
+async def test_abandoned_multipart_uploads_are_aborted_by_their_age_on_our_clock(
+    store: S3BlobStore, s3_endpoint: str, bucket: str
+) -> None:
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    upload = client.create_multipart_upload(Bucket=bucket, Key="music/killed-worker.mp3")["UploadId"]
+
+    def pending() -> list[str]:
+        return [u["UploadId"] for u in client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+
+    # moto reports every upload as initiated in 2010: judged by the server's clock, a live upload would go
+    assert await store.remove_abandoned_uploads() == 0
+    assert pending() == [upload]
+    assert await store.remove_abandoned_uploads(older_than=timedelta(0)) == 1  # seen unfinished since the last pass
+    assert pending() == []

@@ -102,3 +102,20 @@ def test_format_parser_never_crashes(name: str) -> None:
         assert name not in supported_format_names()
     else:
         assert fmt.name == name
+
+
+@given(name=st.sampled_from(supported_format_names()), noise=st.text(min_size=1, max_size=3))
+def test_a_format_is_accepted_only_by_its_exact_name(name: str, noise: str) -> None:
+    for variant in (name + noise, noise + name, name.replace("_", "_" + noise, 1)):
+        if variant != name:
+            with pytest.raises(ValueError):
+                OutputFormat.parse(variant)
+    assert OutputFormat.parse(name).name == name
+
+
+@pytest.mark.parametrize(
+    "name", ["mp3_44100_128\n", "mp3_٤٤١٠٠_128", "mp3_\uff14\uff14\uff11\uff10\uff10_128", "pcm_16000 "]
+)
+def test_lookalike_format_names_are_refused(name: str) -> None:
+    with pytest.raises(ValueError):
+        OutputFormat.parse(name)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 
-from songy.domain.errors import MusicExpired
+from songy.domain.errors import MusicExpired, MusicNotFound
+from songy.domain.formats import OutputFormat
 from songy.domain.music import MusicStatus
 from songy.domain.use_cases.expire_audio import ExpireAudio
 from songy.domain.use_cases.get_download_link import GetDownloadLink
+from songy.domain.use_cases.manage_music import DeleteMusic
 
 from .fakes import ALICE, World
 
@@ -57,3 +60,26 @@ async def test_generating_and_failed_tracks_are_left_alone() -> None:
     await world.request()
     world.clock.advance(timedelta(days=31))
     assert await ExpireAudio(world.uow, world.blobs, world.clock, timedelta(days=30))() == []
+
+
+class TranscodingWhile:
+    """A transcoder that lets something else happen (a delete, an expiry) while it works."""
+
+    def __init__(self, meanwhile: Callable[[], Awaitable[object]]) -> None:
+        self._meanwhile = meanwhile
+
+    async def transcode(self, data: bytes, source: OutputFormat, target: OutputFormat) -> bytes:
+        await self._meanwhile()
+        return b"transcoded"
+
+
+@pytest.mark.parametrize("meanwhile", ["delete", "expire"])
+async def test_a_track_gone_while_a_variant_is_transcoded_leaves_no_variant(meanwhile: str) -> None:
+    world, music_id, expire = await completed_world()
+    world.clock.advance(timedelta(days=31))
+    delete = DeleteMusic(world.uow, world.status._resolve_user, world.blobs)
+    action = {"delete": lambda: delete(ALICE, music_id), "expire": expire}[meanwhile]
+    link = GetDownloadLink(world.status, world.blobs, TranscodingWhile(action), timedelta(hours=1))
+    with pytest.raises(MusicNotFound if meanwhile == "delete" else MusicExpired):
+        await link(ALICE, music_id, OutputFormat.parse("wav_16000"))
+    assert world.blobs.objects == {}  # neither the original nor the variant stored after the deletion

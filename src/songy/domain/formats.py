@@ -35,7 +35,7 @@ _CONTENT_TYPES: dict[Codec, str] = {
     Codec.WAV: "audio/wav",
 }
 
-_PATTERN = re.compile(r"^(?P<codec>[a-z0-9]+)_(?P<rate>\d+)(?:_(?P<kbps>\d+))?$")
+_PATTERN = re.compile(r"(?P<codec>[a-z0-9]+)_(?P<rate>[0-9]+)(?:_(?P<kbps>[0-9]+))?")  # ASCII digits, whole name
 
 
 @dataclass(frozen=True, order=True)
@@ -49,7 +49,7 @@ class OutputFormat:
     @classmethod
     def parse(cls, name: str) -> OutputFormat:
         """Parse a format name; raises ``ValueError`` naming the problem when it is not supported."""
-        match = _PATTERN.match(name)
+        match = _PATTERN.fullmatch(name)
         if match is None:
             raise ValueError(f"unknown output format {name!r}")
         try:
@@ -60,7 +60,10 @@ class OutputFormat:
         kbps = int(match["kbps"]) if match["kbps"] else None
         if (rate, kbps) not in _SUPPORTED[codec]:
             raise ValueError(f"unsupported output format {name!r}")
-        return cls(codec, rate, kbps)
+        parsed = cls(codec, rate, kbps)
+        if parsed.name != name:  # only the exact name: no leading zeros, no lookalike digits, nothing around it
+            raise ValueError(f"unknown output format {name!r}; did you mean {parsed.name!r}?")
+        return parsed
 
     @property
     def name(self) -> str:

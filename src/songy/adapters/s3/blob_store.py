@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import time
 from collections.abc import AsyncIterable
 from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -65,6 +66,7 @@ class S3BlobStore:
         self.bucket = bucket
         self._public_base_url = public_base_url.rstrip("/")
         self._part_size = part_size
+        self._uploads_seen: dict[str, float] = {}  # unfinished multipart upload id -> when first listed (monotonic)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3BlobStore:
@@ -165,13 +167,19 @@ class S3BlobStore:
         return await asyncio.to_thread(response["Body"].read)
 
     async def remove_abandoned_uploads(self, older_than: timedelta = timedelta(days=1)) -> int:
-        """Abort multipart uploads of this bucket's ``music/`` keys started more than ``older_than`` ago (a killed
-        worker's; a live one finishes well within a day). A bucket lifecycle rule can do the same."""
+        """Abort multipart uploads of this bucket's ``music/`` keys that this process has seen unfinished for more
+        than ``older_than`` (a killed worker's; a live one finishes well within a day). The age is judged by this
+        process's own clock from when it first listed the upload, never by the server's ``Initiated`` time, which
+        a server with a wrong clock (moto reports 2010) would turn into aborting live uploads. A bucket lifecycle
+        rule (AbortIncompleteMultipartUpload) does the same without a running process."""
         listing = await self._call("list_multipart_uploads", "music/", Prefix="music/")
-        cutoff = datetime.now(UTC) - older_than
-        stale = [u for u in listing.get("Uploads", []) if u["Initiated"] < cutoff]
-        for upload in stale:
-            await self._abort(upload["Key"], upload["UploadId"])
+        now = time.monotonic()
+        listed = {u["UploadId"]: u["Key"] for u in listing.get("Uploads", [])}
+        self._uploads_seen = {i: self._uploads_seen.get(i, now) for i in listed}
+        stale = [i for i, seen in self._uploads_seen.items() if now - seen > older_than.total_seconds()]
+        for upload_id in stale:
+            await self._abort(listed[upload_id], upload_id)
+            del self._uploads_seen[upload_id]
         return len(stale)
 
     async def read_into(self, key: str, sink: IO[bytes]) -> None:

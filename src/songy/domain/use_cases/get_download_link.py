@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from songy.domain.errors import MusicExpired, MusicNotReady
+from songy.domain.errors import MusicExpired, MusicNotFound, MusicNotReady
 from songy.domain.formats import OutputFormat
-from songy.domain.music import MusicStatus
+from songy.domain.music import Music, MusicStatus
 from songy.domain.naming import variant_object_key
 from songy.domain.use_cases.get_music_status import GetMusicStatus
 from songy.domain.user import Identity
@@ -27,11 +27,8 @@ class GetDownloadLink:
         self, identity: Identity, music_id: str, output_format: OutputFormat | None = None
     ) -> tuple[SignedUrl, OutputFormat]:
         """The link and the format it serves."""
-        music = await self._get_status(identity, music_id)
-        if music.expired_at is not None:
-            raise MusicExpired(f"the audio of {music_id} expired on {music.expired_at.date().isoformat()}")
-        if music.status is not MusicStatus.COMPLETED or music.object_key is None:
-            raise MusicNotReady(f"music {music_id} is {music.status.value}; a download exists once it is COMPLETED")
+        music = _servable(await self._get_status(identity, music_id))
+        assert music.object_key is not None
         if output_format is None or output_format == music.output_format:
             return await self._blobs.signed_url(
                 music.object_key, self._ttl, _filename(music.object_key)
@@ -42,7 +39,28 @@ class GetDownloadLink:
             data = await self._transcoder.transcode(original, music.output_format, output_format)
             metadata = {"music-id": music.id, "user-id": music.user_id, "output-format": output_format.name}
             await self._blobs.put(key, _once(data), output_format.content_type, metadata)
+            await self._kept_only_if_still_servable(identity, music_id, key)
         return await self._blobs.signed_url(key, self._ttl, _filename(key)), output_format
+
+    async def _kept_only_if_still_servable(self, identity: Identity, music_id: str, key: str) -> None:
+        """The track may have been deleted or expired while it was transcoded, and its deletion removed the files
+        that existed then, not this one. Looking again after the variant is stored closes the race: a deletion
+        committed before this look is seen here (and the variant removed), one committed after it removes the
+        variant itself, since its files are deleted after its commit."""
+        try:
+            _servable(await self._get_status(identity, music_id))
+        except (MusicNotFound, MusicExpired, MusicNotReady):
+            await self._blobs.delete(key)
+            raise
+
+
+def _servable(music: Music) -> Music:
+    """``music`` if it has audio to download; raises 410 (expired) or 409 (not ready) otherwise."""
+    if music.expired_at is not None:
+        raise MusicExpired(f"the audio of {music.id} expired on {music.expired_at.date().isoformat()}")
+    if music.status is not MusicStatus.COMPLETED or music.object_key is None:
+        raise MusicNotReady(f"music {music.id} is {music.status.value}; a download exists once it is COMPLETED")
+    return music
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:

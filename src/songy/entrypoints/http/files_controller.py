@@ -21,7 +21,7 @@ from songy.adapters.content_disposition import attachment
 from songy.adapters.localfs.blob_store import InvalidKey, LocalFsBlobStore
 
 CHUNK = 64 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"bytes=([0-9]{0,18})-([0-9]{0,18})")
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -31,7 +31,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """
     if not header or "," in header:
         return None
-    match = _RANGE.match(header.strip())
+    match = _RANGE.fullmatch(header.strip())
     if match is None or (not match[1] and not match[2]):
         return None
     if match[1]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -132,10 +133,9 @@ def _int_param(name: str, raw: str | None, *, default: int) -> int:
     """Query integers parsed here so a bad one is a VALIDATION_ERROR naming the parameter."""
     if raw is None:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError([FieldError(name, "must be an integer")]) from None
+    if not re.fullmatch(r"-?[0-9]{1,9}", raw):  # ASCII digits only: int() would also take "٣" or " 3\n"
+        raise ValidationError([FieldError(name, "must be an integer")])
+    return int(raw)
 
 
 def _batch_items(data: dict[str, Any]) -> list[GenerationRequest]:

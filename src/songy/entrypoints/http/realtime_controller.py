@@ -44,12 +44,13 @@ class RealtimeController(Controller):
         container = request.app.state.container
         get_status = container.get_music_status()
         music: Music = await get_status(identity, music_id)  # 404 before any stream starts
-        subscription = container.event_bus().subscribe(music.user_id)
 
         async def stream() -> AsyncIterator[ServerSentEventMessage]:
-            # Litestar cancels this generator when the client disconnects (it listens for http.disconnect);
-            # the server closing every subscription at shutdown ends it the same way: either way ``finally``
-            # releases the subscription at once
+            # subscribed here, not in the handler: a client that leaves before the stream starts never runs this
+            # generator, so it must not leave a subscription behind. Litestar cancels the generator when the client
+            # disconnects (it listens for http.disconnect); the server closing every subscription at shutdown ends
+            # it the same way: either way ``finally`` releases the subscription at once
+            subscription = container.event_bus().subscribe(music.user_id)
             try:
                 current = await get_status(identity, music_id)
                 yield await _message(container.audio_urls(), current)
