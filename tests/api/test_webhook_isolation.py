@@ -6,6 +6,7 @@ This module's app runs in dev mode, where private targets (the loopback receiver
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections import Counter
 from typing import Any
@@ -70,3 +71,23 @@ def test_poisoned_endpoints_among_20_users_break_nobody_elses_deliveries(
         assert failed["lastError"].startswith("not a deliverable URL"), failed["lastError"]
     listed = api.client.get(E + "/", headers=api.auth(USERS[0])).json()["data"]["items"]
     assert {e["url"] for e in listed} >= set(POISONS)  # the owner sees which endpoint needs fixing
+
+
+def test_a_silent_receiver_delays_neither_other_users_jobs_nor_their_webhooks(api: Api, receiver: Receiver) -> None:
+    """Ten endpoints at a loopback tarpit (connections accepted by the kernel, never answered) hold their sends for
+    the sender's whole deadline; meanwhile another user's track is handed to the queue, made, and its webhook
+    delivered: before any of the held sends has even been recorded."""
+    with socket.create_server(("127.0.0.1", 0), backlog=128) as tarpit:
+        held = [
+            register(api, f"http://127.0.0.1:{tarpit.getsockname()[1]}/{n}", user="user_mallory") for n in range(10)
+        ]
+        for _ in range(3):
+            api.wait_for(api.generate("user_mallory").json()["data"]["musicId"], "user_mallory")
+
+        victim_endpoint = register(api, f"{receiver.url}/victim", user="user_victim")
+        victim = api.generate("user_victim").json()["data"]["musicId"]
+        assert api.wait_for(victim, "user_victim")["status"] == "COMPLETED"
+        wait_until(lambda: [d["status"] for d in deliveries(api, victim_endpoint, "user_victim")] == ["succeeded"])
+        # the positive signal is the victim's recorded delivery; the held ones are all still in flight
+        held_log = [d for endpoint in held for d in deliveries(api, endpoint, "user_mallory")]
+        assert len(held_log) == 30 and all(d["attempts"] == 0 for d in held_log), held_log

@@ -19,6 +19,7 @@ from songy.domain.events import MusicGenerationRequested
 from songy.domain.generation_request import GenerationRequest
 from songy.domain.music import Music, MusicStatus
 from songy.domain.user import User
+from songy.domain.webhooks import WebhookDelivery, WebhookEndpoint
 from tests.support.postgres import BASE_URL
 
 pytestmark = pytest.mark.integration
@@ -380,3 +381,23 @@ async def test_credits_are_reserved_only_from_a_live_user_who_has_them(harness: 
         await uow.commit()
     async with harness.uow() as uow:
         assert await uow.users.reserve_credits(rich.id, 1) is False  # deleted users buy nothing
+
+
+async def test_due_deliveries_are_the_oldest_of_each_endpoint_not_busy(harness: Harness) -> None:
+    user = await harness.seed_user()
+    async with harness.uow() as uow:
+        for name in ("e1", "e2", "e3"):
+            endpoint = WebhookEndpoint(name, user.id, f"https://h.example/{name}", [], "whsec_x", T0)
+            assert await uow.webhooks.add_endpoint(endpoint, limit=10)
+        for n, (endpoint_id, age) in enumerate([("e1", 9), ("e1", 8), ("e1", 7), ("e2", 3), ("e3", 5), ("e3", 1)]):
+            at = T0 - timedelta(seconds=age)
+            delivery = WebhookDelivery(f"d{n}", endpoint_id, user.id, "music.generation.completed", {}, at, at)
+            await uow.webhooks.add_delivery(delivery)
+        await uow.commit()
+    async with harness.uow() as uow:
+        due = await uow.webhooks.due_deliveries(T0, 10)
+        assert [(d.endpoint_id, d.id) for d in due] == [("e1", "d0"), ("e3", "d4"), ("e2", "d3")]
+        assert [d.id for d in await uow.webhooks.due_deliveries(T0, 1)] == ["d0"]
+        busy = await uow.webhooks.due_deliveries(T0, 10, busy_endpoints=frozenset({"e1", "e3"}))
+        assert [d.id for d in busy] == ["d3"]
+        assert await uow.webhooks.due_deliveries(T0 - timedelta(seconds=10), 10) == []

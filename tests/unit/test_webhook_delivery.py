@@ -61,7 +61,13 @@ class World:
             self.db.deliveries[delivery.id] = delivery
             if url == POISON:
                 self.poisoned = delivery.id
-        self.deliver = DeliverWebhooks(self.uow, sender, self.clock, batch_size=users)  # type: ignore[arg-type]
+        self.deliverer = DeliverWebhooks(self.uow, sender, self.clock)  # type: ignore[arg-type]
+
+    async def deliver(self) -> int:
+        """One pass, and every send it started made and recorded."""
+        started = await self.deliverer()
+        await self.deliverer.settle()
+        return started
 
     def uow(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.db, self.clock.now, lambda: None)
@@ -134,3 +140,39 @@ def test_an_error_is_recorded_printable_and_bounded() -> None:
     delivery.record(now + timedelta(seconds=1), None, "bad\x00byte\n" + "x" * 5000)
     assert delivery.last_error is not None and len(delivery.last_error) == 500
     assert delivery.last_error.startswith("bad byte x") and delivery.last_error.isprintable()
+
+
+async def test_a_silent_users_backlog_holds_neither_the_pass_nor_anyone_elses_delivery() -> None:
+    """Ten endpoints that never answer, with thirty deliveries each, all older than another user's one delivery."""
+
+    class Silent(FakeSender):
+        async def send(self, url: str, secret: str, message_id: str, body: bytes, timestamp: datetime) -> int:
+            self.sent[message_id] += 1
+            if "silent" in url:
+                await asyncio.Event().wait()  # holds the connection as long as it is let
+            return 204
+
+    sender = Silent(RuntimeError())
+    world = World(0, -1, sender)
+    ids, now = SequentialIds("t"), world.clock.now()
+    for n in range(10):
+        endpoint = WebhookEndpoint(ids.new_id(), "attacker", f"https://silent.example/{n}", [], "whsec_x", now)
+        world.db.endpoints[endpoint.id] = endpoint
+        for age in range(30):
+            then = now - timedelta(seconds=30 - age)
+            delivery = WebhookDelivery(
+                ids.new_id(), endpoint.id, "attacker", "music.generation.completed", {}, then, then
+            )
+            world.db.deliveries[delivery.id] = delivery
+    victim = WebhookEndpoint("ep-victim", "victim", "https://victim.example/", [], "whsec_x", now)
+    world.db.endpoints[victim.id] = victim
+    world.db.deliveries["d-victim"] = WebhookDelivery("d-victim", victim.id, "victim", "x", {}, now, now)
+
+    async with asyncio.timeout(10):
+        assert await world.deliverer() == 11  # one per endpoint, started at once: the pass does not wait for them
+        while world.delivery("d-victim").status is not DeliveryStatus.SUCCEEDED:  # noqa: ASYNC110 - another task records it
+            await asyncio.sleep(0.01)
+        assert await world.deliverer() == 0  # every silent endpoint already has its one delivery in flight
+    assert sum(sender.sent.values()) == 11  # ten held, one delivered; the backlog waits its turn, per endpoint
+    await world.deliverer.stop()  # what was held is abandoned: its lease runs out and it is sent again later
+    assert all(d.attempts == 0 for d in world.db.deliveries.values() if d.user_id == "attacker")

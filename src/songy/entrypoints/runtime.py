@@ -94,6 +94,7 @@ class Runtime:
         if self.run_background:
             await self.container.outbox_notifications().stop()
             await self.container.background().stop()
+            await self.container.deliver_webhooks().stop()
         broker = self.container.broker()
         grace = self.container.settings().worker_shutdown_grace_s
         if self._receiver is not None:

@@ -97,8 +97,11 @@ class WebhookRepository(Protocol):
 
     async def add_delivery(self, delivery: WebhookDelivery) -> None: ...
 
-    async def due_deliveries(self, now: datetime, limit: int) -> list[WebhookDelivery]:
-        """Pending deliveries due now, locked for this unit of work where the database can."""
+    async def due_deliveries(
+        self, now: datetime, limit: int, busy_endpoints: frozenset[str] = frozenset()
+    ) -> list[WebhookDelivery]:
+        """Pending deliveries due now, the oldest of each endpoint (none of ``busy_endpoints``), oldest first,
+        locked for this unit of work where the database can."""
         ...
 
     async def save_delivery(self, delivery: WebhookDelivery) -> None: ...

@@ -209,13 +209,21 @@ class MemoryWebhookRepository:
     async def add_delivery(self, delivery: WebhookDelivery) -> None:
         await self.save_delivery(delivery)
 
-    async def due_deliveries(self, now: datetime, limit: int) -> list[WebhookDelivery]:
-        due = [
-            d
-            for d in self._uow.db.deliveries.values()
-            if d.status is DeliveryStatus.PENDING and d.next_attempt_at <= now
-        ]
-        return [copy.deepcopy(d) for d in sorted(due, key=lambda d: d.next_attempt_at)[:limit]]
+    async def due_deliveries(
+        self, now: datetime, limit: int, busy_endpoints: frozenset[str] = frozenset()
+    ) -> list[WebhookDelivery]:
+        due = sorted(
+            (
+                d
+                for d in self._uow.db.deliveries.values()
+                if d.status is DeliveryStatus.PENDING
+                and d.next_attempt_at <= now
+                and d.endpoint_id not in busy_endpoints
+            ),
+            key=lambda d: (d.next_attempt_at, d.id),
+        )
+        heads = list({d.endpoint_id: d for d in reversed(due)}.values())  # the oldest of each endpoint
+        return [copy.deepcopy(d) for d in sorted(heads, key=lambda d: d.next_attempt_at)[:limit]]
 
     async def save_delivery(self, delivery: WebhookDelivery) -> None:
         self._uow.staged_writes.append(lambda db: db.deliveries.__setitem__(delivery.id, copy.deepcopy(delivery)))

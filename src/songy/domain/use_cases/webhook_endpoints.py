@@ -127,23 +127,31 @@ class FanOutWebhooks:
 class DeliverWebhooks:
     """Send what is due; each attempt is recorded on the delivery (the owner's delivery log).
 
-    Deliveries are isolated from one another: they are sent concurrently (one slow receiver does not hold the
-    others back), and whatever goes wrong with one (a refused or unparsable URL, a network error, any exception
-    of the sender) is recorded on that delivery, retried on its schedule and finally FAILED with the reason,
-    while the rest of the pass carries on."""
+    Deliveries are isolated from one another. A pass starts the sends of what is due and returns at once: each
+    delivery is sent and recorded on its own, at most one per endpoint at a time in this process and
+    ``concurrency`` in all, so a slow or silent receiver holds one slot for at most the sender's deadline and never
+    the relay, another endpoint or the next pass. Due deliveries are taken one per endpoint, oldest first, so one
+    endpoint's backlog never queues anyone else's. Whatever goes wrong with one delivery (a refused or unparsable
+    URL, a network error, any exception of the sender) is recorded on it, retried on its schedule and finally
+    FAILED with the reason."""
 
-    def __init__(self, uow: UnitOfWorkFactory, sender: WebhookSender, clock: Clock, batch_size: int = 20) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, sender: WebhookSender, clock: Clock, *, concurrency: int = 64) -> None:
         self._uow = uow
         self._sender = sender
         self._clock = clock
-        self._batch_size = batch_size
+        self._concurrency = concurrency
+        self._in_flight: dict[str, asyncio.Task[None]] = {}  # endpoint id -> its delivery being sent
 
     async def __call__(self) -> int:
-        # lease the due deliveries, send outside any transaction, then record the results: a slow receiver
+        """Lease what is due and start sending it; returns how many sends were started."""
+        free = self._concurrency - len(self._in_flight)
+        if free <= 0:
+            return 0
+        # lease the due deliveries, send outside any transaction, then record each result: a slow receiver
         # never holds database locks, and a crash mid-send only delays the retry until the lease ends
         now = self._clock.now()
         async with self._uow() as uow:
-            due = await uow.webhooks.due_deliveries(now, self._batch_size)
+            due = await uow.webhooks.due_deliveries(now, free, busy_endpoints=frozenset(self._in_flight))
             if not due:
                 return 0
             endpoints = {
@@ -152,12 +160,31 @@ class DeliverWebhooks:
             for delivery in due:
                 await uow.webhooks.save_delivery(replace(delivery, next_attempt_at=now + LEASE))
             await uow.commit()
-        await asyncio.gather(*(self._attempt(endpoints.get(d.endpoint_id), d) for d in due))
-        async with self._uow() as uow:
-            for delivery in due:
-                await uow.webhooks.save_delivery(delivery)
-            await uow.commit()
+        for delivery in due:
+            task = asyncio.create_task(self._deliver(endpoints.get(delivery.endpoint_id), delivery))
+            self._in_flight[delivery.endpoint_id] = task
+            task.add_done_callback(lambda _, endpoint_id=delivery.endpoint_id: self._in_flight.pop(endpoint_id))
         return len(due)
+
+    async def settle(self) -> None:
+        """Wait until every send started so far has been made and recorded."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Abandon the sends in flight: their leases run out and they are sent again later (by any process)."""
+        for task in list(self._in_flight.values()):
+            task.cancel()
+        await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _deliver(self, endpoint: WebhookEndpoint | None, delivery: WebhookDelivery) -> None:
+        await self._attempt(endpoint, delivery)
+        try:
+            async with self._uow() as uow:
+                await uow.webhooks.save_delivery(delivery)
+                await uow.commit()
+        except Exception:  # the lease runs out and the delivery is sent again: at least once, never lost
+            log.exception("could not record webhook delivery %s; it is sent again when its lease ends", delivery.id)
 
     async def _attempt(self, endpoint: WebhookEndpoint | None, delivery: WebhookDelivery) -> None:
         """One send, its outcome recorded on ``delivery``; never raises (bar cancellation)."""

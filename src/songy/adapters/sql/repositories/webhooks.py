@@ -44,11 +44,18 @@ class SqlWebhookRepository:
     async def add_delivery(self, delivery: WebhookDelivery) -> None:
         await self._uow.execute(insert(tables.webhook_deliveries).values(**_delivery_values(delivery)))
 
-    async def due_deliveries(self, now: datetime, limit: int) -> list[WebhookDelivery]:
+    async def due_deliveries(
+        self, now: datetime, limit: int, busy_endpoints: frozenset[str] = frozenset()
+    ) -> list[WebhookDelivery]:
         d = tables.webhook_deliveries
-        query = (
+        due = [d.c.status == DeliveryStatus.PENDING.value, d.c.next_attempt_at <= now]
+        if busy_endpoints:
+            due.append(d.c.endpoint_id.not_in(busy_endpoints))
+        order = func.row_number().over(partition_by=d.c.endpoint_id, order_by=(d.c.next_attempt_at, d.c.id))
+        ranked = select(d.c.id, order.label("place")).where(*due).subquery()
+        query = (  # the oldest due delivery of each endpoint: one endpoint's backlog never queues another's
             select(d)
-            .where(d.c.status == DeliveryStatus.PENDING.value, d.c.next_attempt_at <= now)
+            .where(d.c.id.in_(select(ranked.c.id).where(ranked.c.place == 1)), *due)
             .order_by(d.c.next_attempt_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
