@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 SONGY = str(Path(sys.executable).with_name("songy"))
 TRACKS = 8
-LENGTH_MS = 120_000
+LENGTH_MS = 60_000
 
 
 class EmbeddedServer:
