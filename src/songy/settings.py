@@ -196,7 +196,9 @@ class Settings(BaseSettings):
             raise ValueError("a URL such as redis://host:6379/0 (or rediss://, unix://)")
         return value
 
-    @field_validator("public_base_url", "s3_endpoint_url", "s3_public_base_url", "elevenlabs_base_url", "clerk_jwks_url")
+    @field_validator(
+        "public_base_url", "s3_endpoint_url", "s3_public_base_url", "elevenlabs_base_url", "clerk_jwks_url"
+    )
     @classmethod
     def _check_http_url(cls, value: str | None) -> str | None:
         return _http_url(value)

@@ -230,7 +230,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         keep = "data_dir" in settings.model_fields_set  # --data-dir or SONGY_DATA_DIR: the user wants it kept
         with tempfile.TemporaryDirectory(prefix="songy-demo-") as scratch:
             data_dir = settings.data_dir if keep else Path(scratch)
-            print(f"starting an embedded Songy (data in {data_dir}{'' if keep else ', removed after'})", file=sys.stderr)
+            kept = "" if keep else ", removed after"
+            print(f"starting an embedded Songy (data in {data_dir}{kept})", file=sys.stderr)
             status = _embedded_demo(settings, data_dir, args.port, run)
     print(f"saved {out} ({fmt.name}, {length_ms / 1000:g} s): music {status['musicId']}")
 
@@ -313,9 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     command("worker", "consume generation jobs from Redis (needs SONGY_REDIS_URL)").set_defaults(func=cmd_worker)
-    command("migrate", "bring the database schema up to date; prints what it applied").set_defaults(
-        func=cmd_migrate
-    )
+    command("migrate", "bring the database schema up to date; prints what it applied").set_defaults(func=cmd_migrate)
 
     doctor = command("doctor", "check the configuration and reach every configured service (exit 1 if one fails)")
     doctor.add_argument(
@@ -386,7 +385,8 @@ def main(argv: list[str] | None = None) -> None:
         configure_logging(json=False)
         _exit(exc.lines, USAGE_ERROR)
     settings = _loaded
-    configure_logging(json=settings.log_format == "json", level=settings.log_level, secrets=configured_secrets(settings))
+    secrets = configured_secrets(settings)
+    configure_logging(json=settings.log_format == "json", level=settings.log_level, secrets=secrets)
     for warning in unknown_variables():
         log.warning(warning)
     try:

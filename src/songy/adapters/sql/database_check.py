@@ -4,7 +4,7 @@ code needs (an unmigrated or older database answers, and every write would then 
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.exc import ProgrammingError, OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from songy.adapters.sql.migrate import head_revision
