@@ -72,7 +72,9 @@ def test_token_signs_with_the_secret_serve_made_and_never_makes_another(tmp_path
         env = {} if given else {"SONGY_DATA_DIR": str(data)}
         minted = run("token", *given, cwd=elsewhere, env=env)
         assert minted.returncode == 0, minted.stderr
-        jwt.decode(minted.stdout.strip(), "e" * 48, algorithms=["HS256"], audience="songy")  # verifies: the server's secret
+        jwt.decode(
+            minted.stdout.strip(), "e" * 48, algorithms=["HS256"], audience="songy"
+        )  # verifies: the server's secret
         assert str(data / "dev-token-secret") in minted.stderr
 
 

@@ -15,6 +15,7 @@ from songy.adapters.sql.engine import is_sqlite
 from songy.adapters.sql.migrate import upgrade
 from songy.adapters.taskiq.broker import register_generation_task
 from songy.container import Container
+from songy.domain.backoff import reason
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,8 @@ class Runtime:
                 log.warning("removed %d partial uploads left by a previous process", removed)
             if in_memory_queue:
                 await self.container.reap_stale().requeue_lost_queue()
-        except Exception:
-            log.exception("recovery at start-up failed; the housekeeping passes will try again")
+        except Exception as exc:
+            log.error("recovery at start-up failed (%s); the housekeeping passes will try again", reason(exc))
 
     def close_streams(self) -> None:
         """End every SSE and WebSocket stream of this process now (and refuse new ones): called as soon as a
