@@ -95,10 +95,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     container = build_container(settings)
     if settings.auth == "dev":
         redact_also(settings.resolved_dev_token_secret())  # generated into data_dir on first use
-    print(f"Songy listening on {settings.resolved_public_base_url}  (OpenAPI: /schema)", flush=True)
-    if settings.auth == "dev":
-        token = container.dev_tokens().mint(DEMO_USER, ttl=parse_duration(DEV_TOKEN_TTL))
-        print(f"dev token for {DEMO_USER} (valid {DEV_TOKEN_TTL}, dev mode only):\n{token}", flush=True)
+    if settings.log_format == "json":  # every line a JSON record for the log shipper; no token in the logs
+        hint = "; dev auth: mint a token with `songy token`" if settings.auth == "dev" else ""
+        log.info("Songy listening on %s (OpenAPI: /schema)%s", settings.resolved_public_base_url, hint)
+    else:
+        print(f"Songy listening on {settings.resolved_public_base_url}  (OpenAPI: /schema)", flush=True)
+        if settings.auth == "dev":
+            token = container.dev_tokens().mint(DEMO_USER, ttl=parse_duration(DEV_TOKEN_TTL))
+            print(f"dev token for {DEMO_USER} (valid {DEV_TOKEN_TTL}, dev mode only):\n{token}", flush=True)
     app = create_app(container)
     # what is loaded by now lives as long as the process: keep it out of the collector's scans, which otherwise
     # show up as pauses in the tail latency (bench/api.py: GET status p99 at 16 connections 90 -> 34 ms)
