@@ -43,7 +43,7 @@ class Runtime:
         await self._check_schema()
         await self.container.event_bus().start()
         broker = self.container.broker()
-        register_generation_task(broker, self.container.process_generation())
+        register_generation_task(broker, self.container.held_generation())
         if self.consume_jobs and not isinstance(broker, InMemoryBroker):
             broker.is_worker_process = True
         await broker.startup()

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from songy import __version__
 from songy.container import Container, build_container
 from songy.entrypoints.http.account_controller import AccountController
+from songy.entrypoints.http.admin_controller import AdminController
 from songy.entrypoints.http.api_docs import assets_routers, render_plugins
 from songy.entrypoints.http.envelope import EXCEPTION_HANDLERS
 from songy.entrypoints.http.files_controller import FilesController
@@ -80,6 +81,7 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         MusicGeneratorController,
         RealtimeController,
         AccountController,
+        AdminController,
         PlaylistsController,
         WebhooksController,
         WebhookEndpointsController,
