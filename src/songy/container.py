@@ -11,6 +11,7 @@ from songy.adapters.codecs import CodecTranscoder
 from songy.adapters.devauth.tokens import DevTokens
 from songy.adapters.localfs.blob_store import LocalFsBlobStore
 from songy.adapters.memory.event_bus import InProcessEventBus
+from songy.adapters.memory.queue_control import MemoryQueueControl
 from songy.adapters.sql.database_check import SqlDatabaseCheck
 from songy.adapters.sql.engine import build_engine, reader_engine
 from songy.adapters.sql.notifications import OutboxNotifications
@@ -23,6 +24,15 @@ from songy.adapters.webhook_address_guard import AddressGuard
 from songy.adapters.webhook_sender import HttpWebhookSender
 from songy.adapters.webhook_url import WebhookUrlRules
 from songy.domain.use_cases.accounts import GetAccount, GrantCredits
+from songy.domain.use_cases.admin_actions import (
+    AdminCancelMusic,
+    AdminRetryMusic,
+    HoldWhilePaused,
+    PausableJobQueue,
+    PauseQueue,
+    PurgeFailures,
+    SkipWhilePaused,
+)
 from songy.domain.use_cases.audio_urls import AudioUrls
 from songy.domain.use_cases.check_dependencies import CheckDependencies
 from songy.domain.use_cases.expire_audio import ExpireAudio
@@ -66,6 +76,12 @@ def _redis_event_bus(settings: Settings) -> object:
     from songy.adapters.redis_events import RedisEventBus
 
     return RedisEventBus(settings.redis_url or "")
+
+
+def _redis_queue_control(settings: Settings) -> object:
+    from songy.adapters.redis_queue_control import RedisQueueControl
+
+    return RedisQueueControl(settings.redis_url or "")
 
 
 def _s3_store(settings: Settings) -> object:
@@ -146,6 +162,11 @@ class Container(containers.DeclarativeContainer):
         failed_ttl=providers.Callable(lambda s: timedelta(seconds=s.job_record_failed_ttl_s), settings),
     )
     job_queue = providers.Singleton(TaskiqJobQueue, broker)
+    queue_control = providers.Selector(
+        providers.Callable(lambda s: "redis" if s.redis_url else "local", settings),
+        local=providers.Singleton(MemoryQueueControl),
+        redis=providers.Singleton(_redis_queue_control, settings),
+    )
     event_bus = providers.Selector(
         providers.Callable(lambda s: "redis" if s.redis_url else "local", settings),
         local=providers.Singleton(InProcessEventBus),
@@ -193,6 +214,11 @@ class Container(containers.DeclarativeContainer):
         providers.Singleton(DecodingAudioVerifier, blob_store),
         lease=providers.Callable(lambda s: timedelta(seconds=s.attempt_lease_s), settings),
     )
+    held_generation = providers.Singleton(HoldWhilePaused, process_generation, queue_control)
+    admin_retry = providers.Singleton(AdminRetryMusic, unit_of_work.provider, clock)
+    admin_cancel = providers.Singleton(AdminCancelMusic, unit_of_work.provider, clock)
+    purge_failures = providers.Singleton(PurgeFailures, unit_of_work.provider, clock)
+    pause_queue = providers.Singleton(PauseQueue, queue_control)
     private_targets_allowed = providers.Callable(lambda s: s.auth == "dev" or s.webhooks_allow_private, settings)
     webhook_urls = providers.Singleton(
         WebhookUrlRules, allow_http=private_targets_allowed, allow_private=private_targets_allowed
@@ -210,7 +236,7 @@ class Container(containers.DeclarativeContainer):
     relay_outbox = providers.Singleton(
         RelayOutbox,
         unit_of_work.provider,
-        job_queue,
+        providers.Singleton(PausableJobQueue, job_queue, queue_control),
         event_bus,
         clock,
         fan_out=fan_out_webhooks,
@@ -256,7 +282,12 @@ class Container(containers.DeclarativeContainer):
     background = providers.Singleton(
         BackgroundLoops,
         providers.List(relay_outbox, deliver_webhooks),
-        providers.List(reap_stale, prune_outbox, expire_audio, blob_store.provided.remove_abandoned_uploads),
+        providers.List(
+            providers.Singleton(SkipWhilePaused, reap_stale, queue_control),
+            prune_outbox,
+            expire_audio,
+            blob_store.provided.remove_abandoned_uploads,
+        ),
         outbox_signal,
         poll_interval=settings.provided.outbox_poll_interval_s,
         reaper_interval=settings.provided.reaper_interval_s,

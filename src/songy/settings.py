@@ -2,12 +2,48 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+# what `postgres://...` and friends mean here: the async drivers Songy runs on (libpq accepts both spellings)
+DATABASE_SCHEMES = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+CommaList = Annotated[list[str], NoDecode]
+
+
+def split_list(value: object) -> object:
+    """A list setting from the environment: ``a,b`` or a JSON list ``["a","b"]``; blanks dropped."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError("a JSON list that does not parse; or give comma-separated values") from None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("an http:// or https:// URL")
+    return value
 
 
 class Settings(BaseSettings):
@@ -18,7 +54,7 @@ class Settings(BaseSettings):
     mode: Literal["embedded", "production"] = Field("embedded", description="production refuses dev tokens")
     data_dir: Path = Field(Path("var"), description="where the embedded database, files and dev secret live")
     log_format: Literal["console", "json"] = Field("console", description="json for log shippers")
-    log_level: str = Field("INFO", description="root log level")
+    log_level: str = Field("INFO", description="root log level: " + ", ".join(LOG_LEVELS))
     host: str = Field("127.0.0.1", description="interface `songy serve` binds to")
     port: int = Field(8000, description="port `songy serve` listens on")
     public_base_url: str | None = Field(None, description="base URL clients reach the API at")
@@ -96,7 +132,9 @@ class Settings(BaseSettings):
     dev_token_secret: str | None = Field(None, description="default: generated once into data_dir")
     clerk_jwks_url: str | None = Field(None, description="https://<instance>/.well-known/jwks.json")
     clerk_issuer: str | None = Field(None, description="expected `iss` of session tokens")
-    clerk_authorized_parties: list[str] = Field(default_factory=list, description="allowed `azp` (JSON list)")
+    clerk_authorized_parties: CommaList = Field(
+        default_factory=list, description="allowed `azp` values, comma-separated (or a JSON list)"
+    )
     clerk_webhook_secret: str | None = Field(None, description="Svix signing secret (`whsec_...`)")
 
     webhooks_allow_private: bool = Field(False, description="deliver webhooks to private/loopback hosts (dev)")
@@ -124,10 +162,76 @@ class Settings(BaseSettings):
             raise ValueError(f"no SoundFont file at {value} (install fluid-soundfont-gm, or unset SONGY_SOUNDFONT)")
         return str(Path(value).expanduser()) if value else None
 
+    allow_dev_tokens: bool = Field(
+        False,
+        description="accept dev tokens in production mode: to try the production setup locally, never on a server "
+        "others reach",
+    )
+    cors_allowed_origins: CommaList = Field(
+        default_factory=list,
+        description="origins (scheme://host[:port], exact) whose pages may call the API from a browser, "
+        "comma-separated; `*` for any (no credentials are ever allowed); unset = same origin only",
+    )
+
+    @field_validator("clerk_authorized_parties", "cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        return split_list(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _check_log_level(cls, value: object) -> object:
+        level = str(value).strip().upper()
+        if level == "WARN":
+            level = "WARNING"
+        if level not in LOG_LEVELS:
+            raise ValueError(f"one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, sep, rest = value.strip().partition("://")
+        if not sep or not rest:
+            raise ValueError("a URL such as postgresql://user:password@host:5432/db or sqlite:///path/songy.db")
+        driver = DATABASE_SCHEMES.get(scheme.lower())
+        if driver is None:
+            raise ValueError(f"PostgreSQL (postgresql://...) or SQLite (sqlite:///...); {scheme}:// is not supported")
+        return f"{driver}://{rest}"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("a URL such as redis://host:6379/0 (or rediss://, unix://)")
+        return value
+
+    @field_validator(
+        "public_base_url", "s3_endpoint_url", "s3_public_base_url", "elevenlabs_base_url", "clerk_jwks_url"
+    )
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            parts = urlsplit(origin)
+            exact = parts.scheme in ("http", "https") and parts.netloc and origin == f"{parts.scheme}://{parts.netloc}"
+            if origin != "*" and not exact:
+                raise ValueError(f"{origin!r} is not an origin: scheme://host[:port], no path or trailing slash")
+        return origins
+
     @model_validator(mode="after")
     def _check_mode(self) -> Settings:
-        if self.mode == "production" and self.auth == "dev":
-            raise ValueError("dev tokens are refused in production mode: set SONGY_AUTH=clerk")
+        if self.mode == "production" and self.auth == "dev" and not self.allow_dev_tokens:
+            raise ValueError(
+                "dev tokens are refused in production mode: set SONGY_AUTH=clerk (or SONGY_ALLOW_DEV_TOKENS=true to "
+                "try production locally)"
+            )
         if self.auth == "clerk" and not (self.clerk_jwks_url and self.clerk_issuer):
             raise ValueError("SONGY_AUTH=clerk needs SONGY_CLERK_JWKS_URL and SONGY_CLERK_ISSUER")
         if self.audio_generator == "elevenlabs" and not self.elevenlabs_api_key:

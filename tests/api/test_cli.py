@@ -52,9 +52,52 @@ def test_synth_writes_the_format_of_the_extension(tmp_path: Path) -> None:
 
 
 def test_token_is_a_dev_token_for_the_user(tmp_path: Path) -> None:
-    result = run("token", "--user", "me", "--role", "admin", cwd=tmp_path)
-    claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
+    result = run("token", "--user", "me", "--role", "admin", cwd=tmp_path, env={"SONGY_DEV_TOKEN_SECRET": "d" * 40})
+    claims = jwt.decode(result.stdout.strip(), "d" * 40, algorithms=["HS256"], audience="songy")
     assert claims["sub"] == "me" and claims["dev"] is True and claims["roles"] == ["admin"]
+    assert claims["exp"] - claims["iat"] == 24 * 3600  # the same lifetime as the token `songy serve` prints
+
+
+def test_token_signs_with_the_secret_serve_made_and_never_makes_another(tmp_path: Path) -> None:
+    """Issue 18: `songy token` run from another directory made a new secret, and the server refused its token."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    refused = run("token", cwd=elsewhere)
+    assert refused.returncode == 2 and "no dev-token secret in" in refused.stderr and refused.stdout == ""
+    assert not (elsewhere / "var").exists()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "dev-token-secret").write_text("e" * 48)
+    for given in (["--data-dir", str(data)], []):
+        env = {} if given else {"SONGY_DATA_DIR": str(data)}
+        minted = run("token", *given, cwd=elsewhere, env=env)
+        assert minted.returncode == 0, minted.stderr
+        jwt.decode(
+            minted.stdout.strip(), "e" * 48, algorithms=["HS256"], audience="songy"
+        )  # verifies: the server's secret
+        assert str(data / "dev-token-secret") in minted.stderr
+
+
+def test_every_option_of_every_command_has_help_text(tmp_path: Path) -> None:
+    from songy.entrypoints.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, command in commands.items():
+        for action in command._actions:
+            assert action.help, f"songy {name} {action.option_strings or action.dest} has no help"
+    help_text = run("demo", "--help", cwd=tmp_path).stdout
+    assert "--data-dir" in help_text and "(default: 30s)" in help_text and "3s to 300s" in help_text
+
+
+def test_demo_keeps_nothing_in_the_working_directory_and_says_what_it_saved(tmp_path: Path) -> None:
+    result = run("demo", "lofi piano", "--length", "3s", "-o", "techno.wav", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["techno.wav"]  # no ./var left behind
+    assert (tmp_path / "techno.wav").read_bytes()[:4] == b"RIFF"  # the format the name asks for
+    assert result.stdout.strip().startswith("saved techno.wav (wav_44100, 3 s): music ")
+    assert result.stderr.splitlines()[0].startswith("starting an embedded Songy")
+    assert "alembic" not in result.stderr and "taskiq" not in result.stderr  # only the progress bar
 
 
 def test_token_is_refused_outside_dev_auth(tmp_path: Path) -> None:

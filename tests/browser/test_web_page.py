@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dependency_injector import providers
@@ -16,8 +16,7 @@ from songy.entrypoints.demo import embedded_server
 from songy.settings import Settings
 from tests.support.moto import free_port
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+from .conftest import ARTIFACTS, Watch, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -53,20 +52,11 @@ def shifted_server(tmp_path: Path) -> Iterator[tuple[str, str, ShiftedClock]]:
 
 
 @pytest.fixture
-def page() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        context = browser.new_context(accept_downloads=True)
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(browser: Any, watch: Watch) -> Iterator[object]:
+    """A page whose requests off the machine, CSP violations and script errors fail the test."""
+    page = watched_page(browser, watch)
+    yield page
+    watch.assert_clean(page)
 
 
 def test_generate_play_and_download_in_the_browser(server: tuple[str, str], page: object) -> None:
@@ -100,7 +90,7 @@ def test_generate_play_and_download_in_the_browser(server: tuple[str, str], page
     page.wait_for_function("el => Math.abs(el.currentTime - 4.0) < 0.5", arg=audio.element_handle())
 
     with page.expect_download() as download_info:
-        track.locator(".downloads a", has_text="Download WAV").click()
+        track.locator(".downloads button", has_text="Download WAV").click()
     download = download_info.value
     saved = Path(download.path())
     assert saved.read_bytes()[:4] == b"RIFF"
@@ -162,5 +152,5 @@ def test_a_page_open_past_the_link_lifetime_renews_its_audio_url(
     renewed = audio.evaluate("el => el.src")
     assert "signature=" in renewed and page.request.get(renewed).status == 200
     with page.expect_download() as download_info:  # downloads ask for a fresh link on every click
-        track.locator(".downloads a", has_text="Download MP3").click()
+        track.locator(".downloads button", has_text="Download MP3").click()
     assert Path(download_info.value.path()).read_bytes().startswith((b"ID3", b"\xff\xfb"))  # an MP3

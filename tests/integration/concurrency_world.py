@@ -16,6 +16,7 @@ from songy.adapters.memory.audio_generator import ScriptedAudioGenerator
 from songy.adapters.memory.blob_store import MemoryBlobStore
 from songy.adapters.memory.event_bus import InProcessEventBus
 from songy.adapters.memory.job_queue import MemoryJobQueue
+from songy.adapters.memory.queue_control import MemoryQueueControl
 from songy.adapters.sql import tables
 from songy.adapters.sql.engine import build_engine
 from songy.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -33,6 +34,13 @@ from songy.domain.generation_request import GenerationRequest
 from songy.domain.music import MusicStatus
 from songy.domain.playlist import MAX_TRACKS
 from songy.domain.use_cases.accounts import GrantCredits
+from songy.domain.use_cases.admin_actions import (
+    AdminCancelMusic,
+    AdminRetryMusic,
+    HoldWhilePaused,
+    PauseQueue,
+    PurgeFailures,
+)
 from songy.domain.use_cases.expire_audio import ExpireAudio
 from songy.domain.use_cases.generate_music import GenerateMusic
 from songy.domain.use_cases.manage_music import CancelMusic, DeleteMusic
@@ -79,6 +87,7 @@ class Ledger:
     granted: Counter[str] = field(default_factory=Counter)
     cost: dict[str, int] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)
+    revived: Counter[str] = field(default_factory=Counter)  # successful admin retries (FAILED -> GENERATING)
 
 
 class ConcurrencyWorld:
@@ -107,6 +116,12 @@ class ConcurrencyWorld:
             "fail": self._worker(_Failing(PermanentGenerationError("the provider rejected the prompt"))),
             "transient": self._worker(_Failing(TransientGenerationError("provider 503"))),
         }
+        self.control = MemoryQueueControl()
+        self.admin_retry = AdminRetryMusic(self.uow, self.clock)
+        self.admin_cancel = AdminCancelMusic(self.uow, self.clock)
+        self.purge = PurgeFailures(self.uow, self.clock)
+        self.pause = PauseQueue(self.control)
+        self.held = HoldWhilePaused(self.workers["complete"], self.control, poll_s=0.01)
         self.reap = ReapStaleGenerations(self.uow, OffsetClock(timedelta(hours=1)), retry, timedelta(minutes=15))
         self.expire = ExpireAudio(self.uow, self.blobs, self.clock, timedelta(0))
         self.relay = RelayOutbox(self.uow, self.queue, InProcessEventBus(), self.clock, blobs=self.blobs)
@@ -132,13 +147,17 @@ class ConcurrencyWorld:
         await self.refresh_ledger(identity)
         return identity
 
-    async def new_track(self, identity: Identity, *, started: bool = False, completed: bool = False) -> str:
+    async def new_track(
+        self, identity: Identity, *, started: bool = False, completed: bool = False, failed: bool = False
+    ) -> str:
         request = GenerationRequest.create(name="Song", prompt="lofi", length_ms=self._length())
         music = (await self.generate(identity, request)).music[0]
         self.ledger.cost[music.id] = cost_of(music.length_ms)
         self.ledger.owner[music.id] = identity.subject
         if completed:
             assert await self.workers["complete"](GenerationJob(music.id, 1)) is Outcome.COMPLETED
+        elif failed:
+            assert await self.workers["fail"](GenerationJob(music.id, 1)) is Outcome.FAILED
         elif started:
             assert await self.workers["complete"]._begin(GenerationJob(music.id, 1)) is not None
         return music.id
@@ -183,6 +202,18 @@ class ConcurrencyWorld:
         elif op in self.workers:
             job = GenerationJob(music_id, attempt or await self._current_attempt(music_id))
             return str(await self.workers[op](job))
+        elif op == "held":  # a worker's job that waits while the queue is paused
+            job = GenerationJob(music_id, attempt or await self._current_attempt(music_id))
+            return str(await self.held(job))
+        elif op == "admin_retry":
+            await self.admin_retry(ADMIN, music_id)
+            self.ledger.revived[music_id] += 1
+        elif op == "admin_cancel":
+            await self.admin_cancel(ADMIN, music_id)
+        elif op == "purge":
+            return f"purged {(await self.purge(ADMIN, 0)).purged}"
+        elif op in ("pause", "resume"):
+            await self.pause(ADMIN, paused=op == "pause")
         elif op == "reap":
             return f"reaped {await self.reap()}"
         elif op == "expire":
@@ -244,22 +275,30 @@ class ConcurrencyWorld:
             )
             tracks = (await uow.execute(select(tables.playlist_tracks))).all()
             playlists = {row.id: row.user_id for row in (await uow.execute(select(tables.playlists))).all()}
+        revived = self.ledger.revived  # an admin retry is the one way out of FAILED, and it starts a new life
         terminal_events = Counter(music_id for topic, music_id in outbox if topic in TERMINAL_EVENTS)
-        assert max(terminal_events.values(), default=0) <= 1, f"a track ended twice: {terminal_events.most_common(3)}"
+        for music_id, ends in terminal_events.items():
+            assert ends <= 1 + revived[music_id], f"{music_id} ended {ends} times, retried {revived[music_id]}"
         last_event: dict[str, str] = {}
+        lives = Counter[str]()
         for topic, music_id in outbox:  # in commit order (ids ascend): nothing is requested after the end
             if topic in TERMINAL_EVENTS or topic == MusicGenerationRequested.name:
-                assert last_event.get(music_id) not in TERMINAL_EVENTS, f"{music_id}: {topic} after its end"
+                if last_event.get(music_id) in TERMINAL_EVENTS:
+                    lives[music_id] += 1  # only an admin retry requests again after an end
+                    assert topic == MusicGenerationRequested.name and lives[music_id] <= revived[music_id], (
+                        f"{music_id}: {topic} after its end"
+                    )
                 last_event[music_id] = topic
         now = {row.id: MusicStatus(row.status) for row in music}
-        for music_id, status in before.items():  # no transition out of a terminal state
-            if status.is_terminal and music_id in now:
-                assert now[music_id] is status, f"{music_id} went from {status} to {now[music_id]}"
+        for music_id, status in before.items():  # no transition out of a terminal state, but a retry's
+            if status.is_terminal and music_id in now and now[music_id] is not status:
+                assert status is MusicStatus.FAILED and revived[music_id], f"{music_id}: {status} to {now[music_id]}"
         for row in music:
             status = MusicStatus(row.status)
             expected_reserved = 0 if status in (MusicStatus.FAILED, MusicStatus.CANCELED) else self.ledger.cost[row.id]
             assert row.credits_reserved == expected_reserved, f"{row.id} {status} reserves {row.credits_reserved}"
-            assert (terminal_events[row.id] == 1) == status.is_terminal, f"{row.id} {status} vs its events"
+            ends = revived[row.id] + status.is_terminal
+            assert terminal_events[row.id] == ends, f"{row.id} {status} vs its events"
             if status is MusicStatus.COMPLETED and row.expired_at is None:
                 assert row.object_key in self.blobs.objects, f"completed {row.id} lost its audio"
             if status in (MusicStatus.FAILED, MusicStatus.CANCELED) and row.object_key:

@@ -11,8 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
+from songy.adapters.sql.database_check import schema_message
 from songy.adapters.sql.engine import sync_url
-from songy.adapters.sql.migrate import alembic_config
+from songy.adapters.sql.migrate import alembic_config, upgrade_reporting
 from songy.container import Container
 from songy.settings import Settings
 
@@ -29,7 +30,7 @@ class Finding:
 def _database(settings: Settings) -> str:
     url = settings.resolved_database_url
     if url.startswith("sqlite") and not (settings.data_dir / "songy.db").exists() and not settings.database_url:
-        raise RuntimeError(f"no database in {settings.data_dir} yet: `songy serve` or `songy migrate` creates it")
+        raise RuntimeError(f"no database in {settings.data_dir} yet: `songy serve` or songy migrate creates it")
     engine = create_engine(sync_url(settings.resolved_database_url))
     try:
         with engine.connect() as conn:
@@ -38,12 +39,13 @@ def _database(settings: Settings) -> str:
         engine.dispose()
     head = ScriptDirectory.from_config(alembic_config(settings.resolved_database_url)).get_current_head()
     if current != head:
-        hint = " (run `songy migrate`)" if not settings.resolved_auto_migrate else " (migrated at start-up)"
-        raise RuntimeError(f"schema at {current or 'nothing'}, code expects {head}{hint}")
+        raise RuntimeError(schema_message(current, head))
     return f"reachable, schema at {head}"
 
 
-async def diagnose(container: Container) -> list[Finding]:
+async def diagnose(container: Container, *, fix: bool = False) -> list[Finding]:
+    """Run every check; with ``fix``, also repair what can be repaired safely (migrate the database, create a
+    missing S3 bucket) and check again."""
     settings = container.settings()
     checks: dict[str, Callable[[], Awaitable[str]]] = {
         "database": lambda: asyncio.to_thread(_database, settings),
@@ -60,14 +62,43 @@ async def diagnose(container: Container) -> list[Finding]:
             checks["clerk webhooks"] = lambda: _fail("SONGY_CLERK_WEBHOOK_SECRET unset: users cannot be created")
     if settings.mode == "production" and settings.blob_store == "local":
         checks["production"] = lambda: _fail("production mode with the local blob store: set SONGY_BLOB_STORE=s3")
+    fixes: dict[str, tuple[Callable[[str], bool], Callable[[], Awaitable[str]]]] = {
+        "database": (lambda why: "songy migrate" in why, lambda: _migrate(settings)),
+        "blob store": (lambda why: "bucket does not exist" in why, lambda: _create_bucket(container)),
+    }
     findings = []
     for name, check in checks.items():
-        try:
-            detail = await asyncio.wait_for(check(), TIMEOUT_S)
-            findings.append(Finding(name, True, detail))
-        except Exception as exc:
-            findings.append(Finding(name, False, f"{exc.__class__.__name__}: {exc}"[:300]))
+        finding = await _run(name, check)
+        fixable, repair = fixes.get(name, (None, None))
+        if fix and not finding.ok and fixable is not None and repair is not None and fixable(finding.detail):
+            try:
+                done = await repair()
+            except Exception as exc:
+                finding = Finding(name, False, f"{finding.detail}; the fix failed: {exc.__class__.__name__}: {exc}")
+            else:
+                again = await _run(name, check)
+                finding = Finding(name, again.ok, f"fixed: {done}; {again.detail}")
+        findings.append(finding)
     return findings
+
+
+async def _run(name: str, check: Callable[[], Awaitable[str]]) -> Finding:
+    try:
+        return Finding(name, True, await asyncio.wait_for(check(), TIMEOUT_S))
+    except Exception as exc:
+        return Finding(name, False, f"{exc.__class__.__name__}: {exc}"[:300])
+
+
+async def _migrate(settings: Settings) -> str:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    applied = await asyncio.to_thread(upgrade_reporting, settings.resolved_database_url)
+    return f"applied {len(applied)} migrations"
+
+
+async def _create_bucket(container: Container) -> str:
+    store = container.blob_store()
+    await store.create_bucket()  # type: ignore[attr-defined]  # only the S3 store says its bucket is missing
+    return f"created bucket {container.settings().s3_bucket}"
 
 
 async def _ok(check: Awaitable[None], detail: str) -> str:

@@ -10,10 +10,12 @@ from taskiq import InMemoryBroker
 from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
+from songy.adapters.sql.database_check import SchemaOutOfDate
 from songy.adapters.sql.engine import is_sqlite
 from songy.adapters.sql.migrate import upgrade
 from songy.adapters.taskiq.broker import register_generation_task
 from songy.container import Container
+from songy.domain.backoff import reason
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +40,10 @@ class Runtime:
         if settings.resolved_auto_migrate:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             await asyncio.to_thread(upgrade, settings.resolved_database_url)
+        await self._check_schema()
         await self.container.event_bus().start()
         broker = self.container.broker()
-        register_generation_task(broker, self.container.process_generation())
+        register_generation_task(broker, self.container.held_generation())
         if self.consume_jobs and not isinstance(broker, InMemoryBroker):
             broker.is_worker_process = True
         await broker.startup()
@@ -64,6 +67,16 @@ class Runtime:
             self.container.metrics_port_server().start()
         log.info("songy runtime started (consume_jobs=%s)", self.consume_jobs)
 
+    async def _check_schema(self) -> None:
+        """Say at start-up when the database is not at this code's schema (readiness then answers 503 saying the
+        same); an unreachable database is the background loops' to report, with their back-off."""
+        try:
+            await self.container.database_check().check()
+        except SchemaOutOfDate as exc:
+            log.error("%s; until then /health/ready answers 503 and requests that write fail", exc)
+        except Exception:
+            pass
+
     async def _recover(self, *, in_memory_queue: bool) -> None:
         """What a killed predecessor left: its partial uploads, and (when the queue lived in its memory, as on the
         embedded default) the jobs it had queued but not started. Started attempts are reaped once their lease
@@ -74,8 +87,8 @@ class Runtime:
                 log.warning("removed %d partial uploads left by a previous process", removed)
             if in_memory_queue:
                 await self.container.reap_stale().requeue_lost_queue()
-        except Exception:
-            log.exception("recovery at start-up failed; the housekeeping passes will try again")
+        except Exception as exc:
+            log.error("recovery at start-up failed (%s); the housekeeping passes will try again", reason(exc))
 
     def close_streams(self) -> None:
         """End every SSE and WebSocket stream of this process now (and refuse new ones): called as soon as a

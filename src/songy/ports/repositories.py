@@ -50,6 +50,11 @@ class MusicRepository(Protocol):
 
     async def delete(self, music_id: str) -> None: ...
 
+    async def list_failed_before(self, updated_before: datetime, limit: int) -> list[Music]:
+        """FAILED records last changed before ``updated_before``, oldest first; locked, skipping rows others hold
+        (an operator's purge)."""
+        ...
+
     async def list_expirable(self, completed_before: datetime, limit: int) -> list[Music]:
         """COMPLETED records with audio, finished before ``completed_before``, oldest first."""
         ...

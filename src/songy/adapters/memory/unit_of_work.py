@@ -109,6 +109,14 @@ class MemoryMusicRepository:
         ][:limit]
         return [m for i in ids if (m := await self.get(i)) is not None]
 
+    async def list_failed_before(self, updated_before: datetime, limit: int) -> list[Music]:
+        ids = [
+            m.id
+            for m in sorted(self._uow.db.music.values(), key=lambda m: m.updated_at)
+            if m.status is MusicStatus.FAILED and m.updated_at < updated_before
+        ][:limit]
+        return [m for i in ids if (m := await self.get(i)) is not None and m.status is MusicStatus.FAILED]
+
     async def delete(self, music_id: str) -> None:
         self._uow.staged_deletes.add(music_id)
         self._uow.staged_music.pop(music_id, None)

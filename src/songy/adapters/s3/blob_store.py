@@ -143,6 +143,12 @@ class S3BlobStore:
     async def check(self) -> None:
         await self._call("head_bucket", "")
 
+    async def create_bucket(self) -> None:
+        """Create the (private) bucket in the client's region (``songy doctor --fix``)."""
+        region = self._client.meta.region_name
+        where = {} if region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        await self._call("create_bucket", "", **where)
+
     async def exists(self, key: str) -> bool:
         try:
             await self._call("head_object", key, Key=key)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
 
 from songy.adapters.sql.engine import sync_url
 
@@ -26,3 +30,31 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+@functools.cache
+def head_revision() -> str:
+    """The revision this code's tables are declared at (the newest migration)."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(database_url: str) -> str | None:
+    """The revision the database is at (``None``: no Songy schema yet). Raises the driver's error when the
+    database cannot be reached."""
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def upgrade_reporting(database_url: str) -> list[str]:
+    """:func:`upgrade` to the head; the migrations it applied, oldest first (``"0012 versions leases ..."``)."""
+    before = current_revision(database_url)
+    upgrade(database_url)
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    applied = list(script.iterate_revisions(head_revision(), before))
+    return [f"{rev.revision} {(rev.doc or '').splitlines()[0].rstrip('.')}".strip() for rev in reversed(applied)]

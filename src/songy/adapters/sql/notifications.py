@@ -11,6 +11,8 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy.engine import make_url
 
+from songy.domain.backoff import Backoff
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "songy_outbox"
@@ -23,9 +25,10 @@ def libpq_url(url: str) -> str:
 
 class OutboxNotifications:
     """LISTENs on its own connection and calls ``nudge`` for every notification. After each (re)connection it
-    nudges once too, since notifications sent while it was away are lost; it reconnects with backoff."""
+    nudges once too, since notifications sent while it was away are lost; it reconnects with backoff (one log line
+    per failed attempt, one when it is back)."""
 
-    def __init__(self, url: str, nudge: Callable[[], None], *, max_backoff: float = 5.0) -> None:
+    def __init__(self, url: str, nudge: Callable[[], None], *, max_backoff: float = 30.0) -> None:
         self._url = libpq_url(url)
         self._nudge = nudge
         self._max_backoff = max_backoff
@@ -43,18 +46,19 @@ class OutboxNotifications:
             self._task = None
 
     async def _listen_forever(self) -> None:
-        backoff = 0.1
+        backoff = Backoff("listening for outbox notifications", log, base_s=0.1, cap_s=self._max_backoff)
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
-                    backoff = 0.1
+                    backoff.succeeded()
                     self._nudge()
                     async for _ in connection.notifies():
                         self._nudge()
             except psycopg.Error as exc:
                 self.listening.clear()
-                log.warning("outbox notifications lost (%s); reconnecting in %.1fs", exc, backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self._max_backoff)
+                await asyncio.sleep(backoff.failed(exc))
+            else:  # the server ended the session without an error: reconnect, but never in a tight loop
+                self.listening.clear()
+                await asyncio.sleep(0.1)

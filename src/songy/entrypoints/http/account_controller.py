@@ -52,9 +52,15 @@ class AccountController(Controller):
     async def queue(
         self, request: Request[Any, Any, Any], identity: NamedDependency[Identity]
     ) -> Response[dict[str, Any]]:
-        snapshot = await request.app.state.container.queue_dashboard()(identity)
+        container = request.app.state.container
+        snapshot = await container.queue_dashboard()(identity)
+        try:
+            paused: bool | None = await container.queue_control().is_paused()
+        except Exception:  # Redis down: the dependencies line says so
+            paused = None
         return ok(
             {
+                "paused": paused,
                 "dependencies": snapshot.dependencies,
                 "counts": snapshot.counts,
                 "outbox": {"pending": snapshot.outbox_pending, "lagSeconds": round(snapshot.outbox_lag_s, 3)},

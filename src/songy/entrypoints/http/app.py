@@ -16,6 +16,8 @@ from litestar.static_files import create_static_files_router
 from songy import __version__
 from songy.container import Container, build_container
 from songy.entrypoints.http.account_controller import AccountController
+from songy.entrypoints.http.admin_controller import AdminController
+from songy.entrypoints.http.api_docs import assets_routers, render_plugins
 from songy.entrypoints.http.envelope import EXCEPTION_HANDLERS
 from songy.entrypoints.http.files_controller import FilesController
 from songy.entrypoints.http.health_controller import HealthController
@@ -25,6 +27,7 @@ from songy.entrypoints.http.music_controller import MusicGeneratorController
 from songy.entrypoints.http.playlists_controller import PlaylistsController
 from songy.entrypoints.http.realtime_controller import RealtimeController
 from songy.entrypoints.http.request_id import request_id_middleware
+from songy.entrypoints.http.security_headers import cors_config, security_headers_middleware
 from songy.entrypoints.http.webhook_endpoints_controller import WebhookEndpointsController
 from songy.entrypoints.http.webhooks_controller import WebhooksController
 from songy.entrypoints.runtime import Runtime
@@ -43,6 +46,12 @@ async def index_page() -> File:
 async def admin_page() -> File:
     """The queue dashboard (its data needs the admin role)."""
     return File(STATIC_DIR / "admin.html", content_disposition_type="inline", media_type="text/html")
+
+
+@get("/favicon.ico", include_in_schema=False)
+async def favicon() -> File:
+    """Browsers ask for it on every page."""
+    return File(STATIC_DIR / "favicon.svg", content_disposition_type="inline", media_type="image/svg+xml")
 
 
 def create_app(container: Container | None = None, *, consume_jobs: bool | None = None) -> Litestar:
@@ -66,10 +75,13 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
     controllers: list[Any] = [
         index_page,
         admin_page,
+        favicon,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+        *assets_routers(),
         MusicGeneratorController,
         RealtimeController,
         AccountController,
+        AdminController,
         PlaylistsController,
         WebhooksController,
         WebhookEndpointsController,
@@ -86,12 +98,19 @@ def create_app(container: Container | None = None, *, consume_jobs: bool | None 
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,  # Songy's own (logging_setup.py: structured, redacted); Litestar's would replace it
-        middleware=[request_id_middleware, metrics_middleware, input_guard(MAX_BODY_BYTES)],
+        middleware=[
+            security_headers_middleware(settings),
+            request_id_middleware,
+            metrics_middleware,
+            input_guard(MAX_BODY_BYTES),
+        ],
+        cors_config=cors_config(settings),
         openapi_config=OpenAPIConfig(
             title="Songy",
             version=__version__,
             description="Asynchronous AI music generation: POST a prompt, poll the status, download the track.",
             path="/schema",
+            render_plugins=render_plugins(),
             components=Components(
                 security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),

@@ -150,6 +150,16 @@ class SqlMusicRepository:
         )
         return [self._uow.track(music_from_row(row)) for row in (await self._uow.execute(query)).all()]
 
+    async def list_failed_before(self, updated_before: datetime, limit: int) -> list[Music]:
+        query = (
+            select(_m)
+            .where(_m.c.status == MusicStatus.FAILED.value, _m.c.updated_at < updated_before)
+            .order_by(_m.c.updated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [self._uow.track(music_from_row(row)) for row in (await self._uow.execute(query)).all()]
+
     async def delete(self, music_id: str) -> None:
         await self._uow.execute(delete(_m).where(_m.c.id == music_id))
         self._uow.forget(music_id)
